@@ -1,0 +1,13 @@
+import type { Config } from 'jest';
+
+const config: Config = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
+  testTimeout: 30_000,
+  // Reliability scenarios run with `npm run test:reliability`; `.ci/run` picks its fast subset.
+  testPathIgnorePatterns: ['/node_modules/', '/test/reliability/slow/'],
+};
+
+export default config;

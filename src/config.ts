@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of the service, read from the environment once and validated.
+ * A missing or malformed value stops the process with a message naming the variable.
+ */
+
+// Development secrets: fine on a laptop, refused when NODE_ENV=production.
+export const DEV_SECRETS = {
+  ADDON_PASSWORD: 'dev-addon-password-0123456789abcdef',
+  SSO_SALT: 'dev-sso-salt-0123456789abcdef0123',
+  HEROKU_OAUTH_CLIENT_SECRET: 'dev-heroku-oauth-client-secret',
+  SESSION_SECRET: 'dev-session-secret-0123456789abcdef0123',
+  // 32 bytes, base64
+  ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  ANYPOINT_CLIENT_ID: 'dev-anypoint-client',
+  ANYPOINT_CLIENT_SECRET: 'dev-anypoint-client-secret',
+  ADMIN_PASSWORD: 'dev-admin-password',
+} as const;
+
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL (${protocols.join(' or ')})`);
+
+const intFrom = (def: number, min = 0) =>
+  z.coerce.number().int().min(min).default(def);
+
+const encryptionKey = z.string().refine((v) => Buffer.from(v, 'base64').length === 32 || /^[0-9a-f]{64}$/i.test(v), {
+  message: 'must be 32 bytes, base64 or 64 hex characters',
+});
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: intFrom(5000, 0).pipe(z.number().max(65535)),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  /** Heroku Redis gives a self-signed certificate on rediss:// URLs; verify it only when asked. */
+  REDIS_TLS_REJECT_UNAUTHORIZED: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Prefix of every Redis key this service writes (records and BullMQ queues). */
+  KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_{}.-]+$/, 'letters, digits, _ . - { } only').default('aag'),
+  ADDON_ID: z.string().regex(/^[a-z][a-z0-9-]*$/, 'lower-case slug').default('anypoint-api-gateway'),
+  ADDON_PASSWORD: z.string().min(16, 'at least 16 characters').default(DEV_SECRETS.ADDON_PASSWORD),
+  SSO_SALT: z.string().min(16, 'at least 16 characters').default(DEV_SECRETS.SSO_SALT),
+  HEROKU_OAUTH_CLIENT_SECRET: z.string().min(8).default(DEV_SECRETS.HEROKU_OAUTH_CLIENT_SECRET),
+  SESSION_SECRET: z.string().min(32, 'at least 32 characters').default(DEV_SECRETS.SESSION_SECRET),
+  ENCRYPTION_KEY: encryptionKey.default(DEV_SECRETS.ENCRYPTION_KEY),
+  ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').default(DEV_SECRETS.ADMIN_PASSWORD),
+  HEROKU_API_URL: url(['https:', 'http:']).default('https://api.heroku.com'),
+  HEROKU_ID_URL: url(['https:', 'http:']).default('https://id.heroku.com'),
+  ANYPOINT_BASE_URL: url(['https:', 'http:']).default('https://anypoint.mulesoft.com'),
+  ANYPOINT_CLIENT_ID: z.string().min(1).default(DEV_SECRETS.ANYPOINT_CLIENT_ID),
+  ANYPOINT_CLIENT_SECRET: z.string().min(1).default(DEV_SECRETS.ANYPOINT_CLIENT_SECRET),
+  ANYPOINT_ENVIRONMENT: z.string().min(1).default('Sandbox'),
+  ANYPOINT_GATEWAY_VERSION: z.string().min(1).default('4.4.0'),
+  ANYPOINT_PROXY_TEMPLATE_VERSION: z.string().min(1).default('2.0.0'),
+  ANYPOINT_RATE_LIMIT_POLICY_VERSION: z.string().min(1).default('1.4.0'),
+  /** Public base URL of this service (links in the dashboard, manifest). */
+  PUBLIC_URL: url(['https:', 'http:']).optional(),
+  /** How long provisioning may wait for the proxy to run before it is a permanent failure. */
+  DEPLOY_DEADLINE_MS: intFrom(15 * 60_000, 1),
+  /** How often a waiting provision job looks at its deployment again. */
+  DEPLOY_POLL_MS: intFrom(10_000, 1),
+  WORKER_CONCURRENCY: intFrom(10, 1),
+  HTTP_TIMEOUT_MS: intFrom(15_000, 1),
+  HTTP_MAX_TRIES: intFrom(5, 1),
+  HTTP_BACKOFF_BASE_MS: intFrom(250, 0),
+  HTTP_BACKOFF_MAX_MS: intFrom(30_000, 0),
+  SWEEP_INTERVAL_MS: intFrom(60_000, 1),
+  /** A record untouched for this long whose job is missing is re-queued by the sweeper. */
+  SWEEP_STALE_MS: intFrom(30_000, 0),
+  SESSION_TTL_SECONDS: intFrom(3600, 60),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+const SECRET_KEYS = Object.keys(DEV_SECRETS) as (keyof typeof DEV_SECRETS)[];
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Heroku Redis sets REDIS_TLS_URL beside REDIS_URL; prefer TLS when offered.
+  const source: Record<string, string | undefined> = { ...env };
+  if (source.REDIS_TLS_URL && !env.REDIS_URL_FORCE_PLAIN) source.REDIS_URL = source.REDIS_TLS_URL;
+  for (const k of Object.keys(source)) if (source[k] === '') delete source[k];
+
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const cfg = parsed.data;
+  if (cfg.NODE_ENV === 'production') {
+    const dev = SECRET_KEYS.filter((k) => cfg[k] === DEV_SECRETS[k]);
+    if (dev.length) {
+      throw new ConfigError(
+        `invalid configuration:\n${dev.map((k) => `  ${k}: must be set (development default refused in production)`).join('\n')}`,
+      );
+    }
+  }
+  return cfg;
+}
+
+export function encryptionKeyBytes(cfg: Pick<Config, 'ENCRYPTION_KEY'>): Buffer {
+  const v = cfg.ENCRYPTION_KEY;
+  if (/^[0-9a-f]{64}$/i.test(v)) return Buffer.from(v, 'hex');
+  return Buffer.from(v, 'base64');
+}
+
+/** Values that must never appear in logs, job data or responses. */
+export function secretValues(cfg: Config): string[] {
+  return [
+    cfg.ADDON_PASSWORD,
+    cfg.SSO_SALT,
+    cfg.HEROKU_OAUTH_CLIENT_SECRET,
+    cfg.SESSION_SECRET,
+    cfg.ENCRYPTION_KEY,
+    cfg.ANYPOINT_CLIENT_SECRET,
+    cfg.ADMIN_PASSWORD,
+  ];
+}

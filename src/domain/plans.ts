@@ -1,0 +1,38 @@
+/** The add-on's plans: one table, read by the routes (validation), the workflows and the dashboard. */
+export interface Plan {
+  slug: string;
+  name: string;
+  maximumRequests: number;
+  timePeriodInMilliseconds: number;
+  priceNote: string;
+}
+
+export const PLANS: readonly Plan[] = [
+  { slug: 'test', name: 'Test', maximumRequests: 60, timePeriodInMilliseconds: 60_000, priceNote: 'free, for trying it' },
+  { slug: 'basic', name: 'Basic', maximumRequests: 1_000, timePeriodInMilliseconds: 60_000, priceNote: '' },
+  { slug: 'premium', name: 'Premium', maximumRequests: 10_000, timePeriodInMilliseconds: 60_000, priceNote: '' },
+] as const;
+
+export const PLAN_SLUGS = PLANS.map((p) => p.slug);
+
+export function findPlan(slug: string): Plan | undefined {
+  // Heroku sends the slug without the add-on prefix; tolerate "anypoint-api-gateway:basic" too.
+  const bare = slug.includes(':') ? slug.slice(slug.lastIndexOf(':') + 1) : slug;
+  return PLANS.find((p) => p.slug === bare);
+}
+
+export function describeLimit(plan: Plan): string {
+  const perMinute = plan.timePeriodInMilliseconds === 60_000;
+  return perMinute
+    ? `${plan.maximumRequests.toLocaleString('en-US')} requests / minute`
+    : `${plan.maximumRequests} requests / ${plan.timePeriodInMilliseconds} ms`;
+}
+
+/** The rate-limiting policy's configurationData for a plan (Anypoint rate-limiting 1.4.x). */
+export function rateLimitConfiguration(plan: Plan) {
+  return {
+    rateLimits: [{ maximumRequests: plan.maximumRequests, timePeriodInMilliseconds: plan.timePeriodInMilliseconds }],
+    exposeHeaders: true,
+    clusterizable: true,
+  };
+}
