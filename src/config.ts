@@ -59,6 +59,8 @@ const schema = z.object({
   ANYPOINT_GATEWAY_VERSION: z.string().min(1).default('4.4.0'),
   ANYPOINT_PROXY_TEMPLATE_VERSION: z.string().min(1).default('2.0.0'),
   ANYPOINT_RATE_LIMIT_POLICY_VERSION: z.string().min(1).default('1.4.0'),
+  /** Scheme of the proxy's public URL (`https://<fullDomain>/`); the local stand-in serves plain http. */
+  ANYPOINT_PROXY_SCHEME: z.enum(['https', 'http']).default('https'),
   /** Public base URL of this service (links in the dashboard, manifest). */
   PUBLIC_URL: url(['https:', 'http:']).optional(),
   /** How long provisioning may wait for the proxy to run before it is a permanent failure. */

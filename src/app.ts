@@ -1,0 +1,48 @@
+import express, { type Express } from 'express';
+import cookieParser from 'cookie-parser';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import type { AddonStore } from './store/addons';
+import type { AddonQueues } from './queue';
+import type { SecretBox } from './secrets';
+import { basicAuth, errorHandler, requestContext } from './http/middleware';
+import { herokuRoutes } from './http/heroku';
+import { ssoRoutes, type SsoHooks } from './http/sso';
+import { healthRoutes, type HealthDeps } from './http/health';
+import { notFound } from './http/errors';
+
+/** Builds the web app (no listen): tests use it in-process. */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  store: AddonStore;
+  queues: AddonQueues;
+  box: SecretBox;
+  now?: () => Date;
+  readiness?: HealthDeps['readiness'];
+  sso?: SsoHooks;
+  /** Extra routers mounted before the 404 handler (queue console, metrics). */
+  extra?: (app: Express) => void;
+}
+
+export function buildApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 1);
+  app.use(requestContext(deps.logger));
+  app.use(cookieParser());
+
+  const commandDeps = { store: deps.store, queues: deps.queues, box: deps.box, now: deps.now };
+  const auth = basicAuth(deps.config.ADDON_ID, deps.config.ADDON_PASSWORD, deps.config.ADDON_ID);
+
+  app.use(healthRoutes({ readiness: deps.readiness }));
+  app.use(herokuRoutes(commandDeps, auth));
+  app.use(ssoRoutes(commandDeps, deps.config, deps.sso));
+  deps.extra?.(app);
+  app.get('/', (_req, res) => {
+    res.type('text').send('anypoint-api-gateway: a Heroku add-on. See /healthz.');
+  });
+  app.use((req, _res, next) => next(notFound(`no route ${req.method} ${req.path.slice(0, 200)}`)));
+  app.use(errorHandler());
+  return app;
+}

@@ -1,0 +1,50 @@
+import express, { Router, type Request, type RequestHandler } from 'express';
+import type { z } from 'zod';
+import * as commands from '../commands';
+import { isUuid } from '../domain/naming';
+import { badRequest, notFound, unprocessable } from './errors';
+import { describeZodError, planChangeBodySchema, provisionBodySchema } from './schemas';
+
+/** The Heroku Add-on Partner API (v3): provision, plan change, deprovision. Thin: parse, call, answer. */
+
+function parseBody<S extends z.ZodType>(schema: S, req: Request): z.infer<S> {
+  if (req.body === undefined || req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) {
+    throw badRequest('request body must be a JSON object (Content-Type: application/json)');
+  }
+  const parsed = schema.safeParse(req.body);
+  if (!parsed.success) throw unprocessable(`invalid request: ${describeZodError(parsed.error)}`);
+  return parsed.data;
+}
+
+function resourceId(req: Request): string {
+  const id = String(req.params.id ?? '');
+  if (!isUuid(id)) throw notFound(`no add-on ${id.slice(0, 64)}`);
+  return id;
+}
+
+/** Heroku sends `application/json` or `application/vnd.heroku-addons+json; version=3`. */
+export const jsonBody = express.json({ limit: '64kb', type: ['application/json', 'application/*+json'], strict: true });
+
+export function herokuRoutes(deps: commands.CommandDeps, auth: RequestHandler): Router {
+  const r = Router();
+  // credentials first, so a stranger learns nothing from body validation
+  r.use('/heroku/resources', (req, res, next) => (req.method === 'GET' ? next('router') : auth(req, res, next)), jsonBody);
+
+  r.post('/heroku/resources', async (req, res) => {
+    const out = await commands.provision(deps, parseBody(provisionBodySchema, req));
+    res.status(out.status).json(out.body);
+  });
+
+  r.put('/heroku/resources/:id', async (req, res) => {
+    const id = resourceId(req);
+    const out = await commands.changePlan(deps, id, parseBody(planChangeBodySchema, req));
+    res.status(out.status).json(out.body);
+  });
+
+  r.delete('/heroku/resources/:id', async (req, res) => {
+    const out = await commands.deprovision(deps, resourceId(req));
+    res.status(out.status).end();
+  });
+
+  return r;
+}

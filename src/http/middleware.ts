@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '../logger';
+import { safeEqual } from '../domain/sso';
+import { HttpError, unauthorized } from './errors';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    id: string;
+    log: Logger;
+  }
+}
+
+/** A request id (kept from X-Request-Id when it looks sane), a child logger, one log line per request. */
+export function requestContext(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const given = req.get('x-request-id');
+    req.id = given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    req.log = logger.child({ reqId: req.id });
+    res.setHeader('X-Request-Id', req.id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // the path only: the legacy SSO GET carries its token in the query string
+      req.log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  };
+}
+
+/** HTTP Basic auth against one user name and password, compared in constant time. */
+export function basicAuth(user: string, password: string, realm: string) {
+  const expected = `${user}:${password}`;
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.get('authorization') ?? '';
+    const m = /^Basic\s+([A-Za-z0-9+/=]{1,1024})\s*$/i.exec(header);
+    const given = m ? Buffer.from(m[1], 'base64').toString('utf8') : '';
+    if (!safeEqual(given, expected)) {
+      const err = unauthorized(m ? 'invalid credentials' : 'Basic authentication required');
+      err.headers['WWW-Authenticate'] = `Basic realm="${realm}"`;
+      return next(err);
+    }
+    next();
+  };
+}
+
+/** Maps errors to responses: HttpError → its status; body-parser errors → 400/413/415; the rest → 500 without internals. */
+export function errorHandler() {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof HttpError) {
+      for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+      return res.status(err.status).json({ message: err.message });
+    }
+    const e = err as { status?: number; statusCode?: number; type?: string };
+    const status = e.status ?? e.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const message =
+        e.type === 'entity.too.large'
+          ? 'request body too large'
+          : e.type === 'entity.parse.failed'
+            ? 'request body is not valid JSON'
+            : e.type === 'encoding.unsupported' || e.type === 'charset.unsupported'
+              ? 'unsupported body encoding'
+              : 'bad request';
+      return res.status(status).json({ message });
+    }
+    (req.log ?? console).error({ err: err instanceof Error ? { message: err.message, name: err.name } : String(err) }, 'unhandled error');
+    res.status(500).json({ message: 'internal error' });
+  };
+}

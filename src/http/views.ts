@@ -1,0 +1,133 @@
+import type { AddonRecord, StepEvent } from '../domain/addon';
+import { PROVISION_STEPS } from '../domain/addon';
+import { describeLimit, findPlan, PLANS } from '../domain/plans';
+
+/** Server-rendered pages: no external assets, readable without JavaScript. */
+
+export function esc(v: unknown): string {
+  return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+const STYLE = `
+body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6fa;color:#1d2433}
+header{background:#3d2a6b;color:#fff;padding:14px 24px}header h1{margin:0;font-size:18px}
+main{max-width:960px;margin:24px auto;padding:0 16px}
+section{background:#fff;border:1px solid #dde1ea;border-radius:8px;padding:16px 20px;margin-bottom:16px}
+h2{font-size:16px;margin:0 0 12px}dl{display:grid;grid-template-columns:200px 1fr;gap:6px 12px;margin:0}dt{color:#5a6275}dd{margin:0;word-break:break-all}
+.state{display:inline-block;padding:2px 10px;border-radius:12px;font-weight:600;font-size:13px}
+.s-provisioned{background:#d8f5e3;color:#11663a}.s-provisioning,.s-deprovisioning{background:#fff2cc;color:#7a5a00}
+.s-failed{background:#fde0e0;color:#8a1c1c}.s-deprovisioned{background:#e6e8ee;color:#3b4252}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eef0f5;font-size:14px}
+.current{background:#f0ebfa;font-weight:600}code{background:#f0f2f7;padding:1px 5px;border-radius:4px}
+.ok{color:#11663a}.bad{color:#8a1c1c}.wait{color:#7a5a00}.muted{color:#5a6275}
+button{font:inherit;padding:2px 10px;margin-left:8px;cursor:pointer}
+`;
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${esc(title)}</title><style>${STYLE}</style></head><body><header><h1>Anypoint API Gateway</h1></header><main>${body}</main></body></html>`;
+}
+
+export function renderSignedOut(why: 'none' | 'expired' | 'other'): string {
+  const lead =
+    why === 'expired'
+      ? 'Your session has expired.'
+      : why === 'other'
+        ? 'Your session belongs to another add-on.'
+        : 'You are not signed in.';
+  return page(
+    'Sign in through Heroku',
+    `<section><h2>${esc(lead)}</h2><p>This dashboard opens through Heroku single sign-on. Open your app in the
+<a href="https://dashboard.heroku.com/apps">Heroku dashboard</a>, then click <strong>Anypoint API Gateway</strong> under
+Add-ons, or run <code>heroku addons:open anypoint-api-gateway</code>.</p></section>`,
+  );
+}
+
+const STEP_LABELS: Record<string, string> = {
+  exchangeGrant: 'Heroku authorisation',
+  findUpstream: 'Find the app',
+  createAsset: 'Exchange asset',
+  createApiInstance: 'API instance',
+  applyPolicy: 'Rate-limit policy',
+  deployProxy: 'Deploy the proxy',
+  waitUntilRunning: 'Wait until it runs',
+  setConfigVars: 'Config vars',
+  reportProvisioned: 'Tell Heroku',
+  deleteApplication: 'Remove the proxy',
+  deleteApiInstance: 'Remove the API instance',
+  deleteAsset: 'Remove the Exchange asset',
+  reportDeprovisioned: 'Tell Heroku',
+  changePlan: 'Plan change',
+  compensate: 'Clean up after a failure',
+};
+
+function lastEventOf(rec: AddonRecord, step: string): StepEvent | undefined {
+  for (let i = rec.timeline.length - 1; i >= 0; i--) if (rec.timeline[i].step === step) return rec.timeline[i];
+  return undefined;
+}
+
+function retriesOf(rec: AddonRecord, step: string): number {
+  return rec.timeline.filter((e) => e.step === step && e.status === 'retrying').length;
+}
+
+function stepsTable(rec: AddonRecord): string {
+  const rows = PROVISION_STEPS.map((s) => {
+    const ev = lastEventOf(rec, s);
+    const status = ev?.status ?? 'pending';
+    const cls = status === 'done' || status === 'skipped' ? 'ok' : status === 'failed' ? 'bad' : status === 'pending' ? 'muted' : 'wait';
+    const retries = retriesOf(rec, s);
+    return `<tr><td>${esc(STEP_LABELS[s] ?? s)}</td><td class="${cls}">${esc(status)}</td><td>${esc(ev ? new Date(ev.at).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '')}</td><td>${retries || ''}</td><td>${esc(ev?.message ?? '')}</td></tr>`;
+  }).join('');
+  return `<table><thead><tr><th>Step</th><th>Status</th><th>When</th><th>Retries</th><th>Note</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function plansTable(current: string): string {
+  const rows = PLANS.map(
+    (p) =>
+      `<tr class="${p.slug === current ? 'current' : ''}"><td>${esc(p.name)}${p.slug === current ? ' (current)' : ''}</td><td><code>${esc(p.slug)}</code></td><td>${esc(describeLimit(p))}</td><td>${esc(p.priceNote)}</td></tr>`,
+  ).join('');
+  return `<table><thead><tr><th>Plan</th><th>Slug</th><th>Rate limit</th><th></th></tr></thead><tbody>${rows}</tbody></table>
+<p class="muted">Change plans with <code>heroku addons:upgrade anypoint-api-gateway:&lt;plan&gt;</code>.</p>`;
+}
+
+export function renderDashboard(rec: AddonRecord, ctx: { email?: string; anypointBaseUrl: string }): string {
+  const plan = findPlan(rec.plan);
+  const r = rec.resources;
+  const stateNote: Record<string, string> = {
+    provisioning: 'Your gateway is being set up. This page shows each step as it completes; reload to follow it.',
+    provisioned: 'Your gateway is running. Point clients at the proxy URL below.',
+    failed: `Provisioning failed and everything it had made was removed. ${rec.failureReason ? 'Reason: ' + rec.failureReason : ''} Remove the add-on and create it again; if it fails again, contact support with the add-on id.`,
+    deprovisioning: 'The add-on is being removed; its proxy, API instance and Exchange asset are being deleted.',
+    deprovisioned: 'This add-on has been removed. Nothing of it remains in Anypoint.',
+  };
+  const apiManagerLink =
+    r.orgId && r.envId && r.apiId
+      ? `<a href="${esc(`${ctx.anypointBaseUrl}/apimanager/#/organizations/${r.orgId}/environments/${r.envId}/apis/${r.apiId}`)}">open in API Manager</a>`
+      : '<span class="muted">not created yet</span>';
+  const proxy = r.proxyUrl
+    ? `<code id="proxy-url">${esc(r.proxyUrl)}</code><button type="button" onclick="navigator.clipboard&&navigator.clipboard.writeText(document.getElementById('proxy-url').textContent)">Copy</button>`
+    : '<span class="muted">appears when the proxy runs</span>';
+  const configVars = r.configVarsSet
+    ? `<code>ANYPOINT_API_GATEWAY_URL</code> = <code>${esc(r.proxyUrl)}</code><br><code>ANYPOINT_API_GATEWAY_API_ID</code> = <code>${esc(r.apiId)}</code>`
+    : '<span class="muted">not set yet</span>';
+  const lastError = [...rec.timeline].reverse().find((e) => e.status === 'failed' || e.status === 'retrying');
+  const body = `
+<section><h2>${esc(rec.name)}</h2>
+<p><span class="state s-${esc(rec.state)}" data-testid="state">${esc(rec.state)}</span></p>
+<p>${esc(stateNote[rec.state])}</p>
+<dl>
+<dt>Add-on id</dt><dd><code>${esc(rec.uuid)}</code></dd>
+<dt>Plan</dt><dd data-testid="plan">${esc(plan?.name ?? rec.plan)} — ${esc(plan ? describeLimit(plan) : '')}</dd>
+<dt>Proxy URL</dt><dd data-testid="proxy">${proxy}</dd>
+<dt>Upstream</dt><dd>${r.upstreamUrl ? `<code>${esc(r.upstreamUrl)}</code>` : '<span class="muted">not known yet</span>'}</dd>
+<dt>API Manager</dt><dd>${apiManagerLink}</dd>
+<dt>Config vars</dt><dd>${configVars}</dd>
+<dt>Created</dt><dd>${esc(rec.createdAt)}</dd>
+${rec.provisionedAt ? `<dt>Provisioned</dt><dd>${esc(rec.provisionedAt)}</dd>` : ''}
+${ctx.email ? `<dt>Signed in as</dt><dd>${esc(ctx.email)}</dd>` : ''}
+</dl></section>
+${lastError && rec.state !== 'provisioned' ? `<section><h2>Last problem</h2><p class="bad">${esc(STEP_LABELS[lastError.step] ?? lastError.step)}: ${esc(lastError.message ?? 'failed')}</p></section>` : ''}
+<section><h2>Progress</h2>${stepsTable(rec)}</section>
+<section><h2>Plans</h2>${plansTable(rec.plan)}</section>`;
+  return page(`${rec.name} — Anypoint API Gateway`, body);
+}

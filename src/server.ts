@@ -1,0 +1,48 @@
+import type { Server } from 'node:http';
+import { buildApp } from './app';
+import { ConfigError, loadConfig } from './config';
+import { createRuntime } from './runtime';
+
+/** The web process: listen, and on SIGTERM stop accepting, drain, close. */
+export async function main(): Promise<Server> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const rt = createRuntime('web', config);
+  const app = buildApp({
+    ...rt,
+    readiness: async () => {
+      const pong = await rt.redis.ping();
+      return { ok: pong === 'PONG', redis: pong === 'PONG' ? 'up' : 'down' };
+    },
+  });
+  const server = app.listen(config.PORT, () => rt.logger.info({ port: config.PORT }, 'web listening'));
+  server.keepAliveTimeout = 65_000;
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    rt.logger.info({ signal }, 'web stopping: no new connections, draining');
+    const force = setTimeout(() => process.exit(0), 25_000);
+    force.unref();
+    server.close(async () => {
+      await rt.close();
+      rt.logger.info('web stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return server;
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,113 @@
+import type { Redis } from 'ioredis';
+import { type AddonRecord, isActive } from '../domain/addon';
+
+/**
+ * Add-on records in Redis: one JSON value per uuid, plus a set of the uuids that still have work
+ * to do (provisioning / deprovisioning) for the sweeper. Every write is atomic: creation is
+ * SET-if-absent, updates are compare-and-set on the whole value (a Lua script), retried on a lost
+ * race. Deprovisioned records stay as tombstones so a late provision gets 410.
+ *
+ * All keys of one store share the prefix, so a hash-tagged prefix (e.g. `{aag}`) keeps them in one
+ * Redis Cluster slot.
+ */
+
+const CREATE_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if cur then return cur end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+return false
+`;
+
+const CAS_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if cur ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[4] == '1' then redis.call('SADD', KEYS[2], ARGV[3]) else redis.call('SREM', KEYS[2], ARGV[3]) end
+return 1
+`;
+
+export type Mutation = (rec: AddonRecord) => AddonRecord | null;
+
+export class StoreConflictError extends Error {}
+
+export class AddonStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  key(uuid: string): string {
+    return `${this.prefix}:addon:${uuid}`;
+  }
+
+  get activeKey(): string {
+    return `${this.prefix}:addons:active`;
+  }
+
+  /** Writes the record unless one exists. Returns the record that is stored and whether it is new. */
+  async create(rec: AddonRecord): Promise<{ created: boolean; record: AddonRecord }> {
+    const existing = (await this.redis.eval(CREATE_LUA, 2, this.key(rec.uuid), this.activeKey, JSON.stringify(rec), rec.uuid)) as
+      | string
+      | null;
+    if (existing) return { created: false, record: JSON.parse(existing) as AddonRecord };
+    return { created: true, record: rec };
+  }
+
+  async get(uuid: string): Promise<AddonRecord | null> {
+    const raw = await this.redis.get(this.key(uuid));
+    return raw ? (JSON.parse(raw) as AddonRecord) : null;
+  }
+
+  /**
+   * Applies `fn` to the current record atomically. `fn` returns the new record, or null to leave it
+   * as it is (the current record is returned). Throws when the record does not exist.
+   */
+  async update(uuid: string, fn: Mutation, maxTries = 50): Promise<{ record: AddonRecord; changed: boolean }> {
+    for (let i = 0; i < maxTries; i++) {
+      const raw = await this.redis.get(this.key(uuid));
+      if (!raw) throw new RecordNotFoundError(uuid);
+      const cur = JSON.parse(raw) as AddonRecord;
+      const next = fn(cur);
+      if (!next) return { record: cur, changed: false };
+      const stored: AddonRecord = { ...next, rev: cur.rev + 1, updatedAt: new Date().toISOString() };
+      const ok = await this.redis.eval(
+        CAS_LUA,
+        2,
+        this.key(uuid),
+        this.activeKey,
+        raw,
+        JSON.stringify(stored),
+        uuid,
+        isActive(stored.state) ? '1' : '0',
+      );
+      if (ok === 1) return { record: stored, changed: true };
+      // lost a race: read again and re-apply
+    }
+    throw new StoreConflictError(`could not update add-on ${uuid}: too much contention`);
+  }
+
+  /** Uuids of records with work outstanding (provisioning, deprovisioning). */
+  async activeIds(): Promise<string[]> {
+    return this.redis.smembers(this.activeKey);
+  }
+
+  /** Test and tooling helper: every uuid with a record under this prefix. */
+  async allIds(): Promise<string[]> {
+    const out: string[] = [];
+    let cursor = '0';
+    const match = `${this.prefix}:addon:*`;
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', match, 'COUNT', 500);
+      cursor = next;
+      for (const k of keys) out.push(k.slice(k.lastIndexOf(':') + 1));
+    } while (cursor !== '0');
+    return out;
+  }
+}
+
+export class RecordNotFoundError extends Error {
+  constructor(uuid: string) {
+    super(`no add-on record for ${uuid}`);
+  }
+}

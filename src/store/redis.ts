@@ -1,0 +1,51 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Config } from '../config';
+
+/**
+ * Redis connections. Two flavours:
+ * - `web`: fails fast (no offline queue, 1 s command timeout) so the HTTP tier answers 503 within a
+ *   second when Redis is gone, instead of hanging;
+ * - `worker`: what BullMQ workers need (maxRetriesPerRequest null, reconnect forever).
+ * `rediss://` URLs get TLS; Heroku Redis uses a self-signed certificate, so verification is off
+ * unless REDIS_TLS_REJECT_UNAUTHORIZED=true.
+ */
+export function redisOptions(cfg: Pick<Config, 'REDIS_URL' | 'REDIS_TLS_REJECT_UNAUTHORIZED'>, kind: 'web' | 'worker'): RedisOptions {
+  const tls = cfg.REDIS_URL.startsWith('rediss:') ? { rejectUnauthorized: cfg.REDIS_TLS_REJECT_UNAUTHORIZED } : undefined;
+  const base: RedisOptions = {
+    tls,
+    connectTimeout: 2_000,
+    retryStrategy: (times) => Math.min(200 * times, 2_000),
+    lazyConnect: false,
+  };
+  if (kind === 'web') {
+    return { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 };
+  }
+  return { ...base, maxRetriesPerRequest: null, enableReadyCheck: true };
+}
+
+export function connectRedis(cfg: Pick<Config, 'REDIS_URL' | 'REDIS_TLS_REJECT_UNAUTHORIZED'>, kind: 'web' | 'worker'): Redis {
+  const r = new Redis(cfg.REDIS_URL, redisOptions(cfg, kind));
+  // Errors surface through the commands that fail; keep the process alive while Redis is away.
+  r.on('error', () => undefined);
+  return r;
+}
+
+/** Resolves once the connection is ready, or rejects after `ms`. */
+export async function waitReady(r: Redis, ms = 5_000): Promise<void> {
+  if (r.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis not ready after ${ms} ms`));
+    }, ms);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(t);
+      r.off('ready', onReady);
+    };
+    r.on('ready', onReady);
+  });
+}
