@@ -167,7 +167,10 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
     const path = req.originalUrl.split('?')[0];
     if (path.startsWith('/__sandbox')) return next();
     res.setHeader('Request-Id', randomUUID());
-    res.on('close', () => {
+    let done = false;
+    const onEnd = () => {
+      if (done) return;
+      done = true;
       const call: RecordedCall = {
         method: req.method,
         path,
@@ -184,7 +187,10 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
         call.body = req.body;
       }
       record(call);
-    });
+    };
+    // 'finish' when answered; 'close' alone when the client went away first.
+    res.once('finish', onEnd);
+    res.once('close', onEnd);
     next();
   });
 
