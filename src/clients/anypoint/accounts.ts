@@ -1,0 +1,93 @@
+import { EnvironmentNotFoundError, UnexpectedResponseError } from '../errors';
+import type { HttpClient } from '../http';
+import { idOf, isRecord, seg } from './context';
+
+export interface AnypointEnvironment {
+  id: string;
+  name: string;
+  organizationId?: string;
+  isProduction?: boolean;
+  type?: string;
+}
+
+/** Accounts: who we are (org id) and the environments of the org. Both are cached. */
+export class AccountsClient {
+  private orgIdP?: Promise<string>;
+  private readonly envs = new Map<string, Promise<AnypointEnvironment>>();
+
+  constructor(private readonly http: HttpClient) {}
+
+  /** `GET /accounts/api/me` → `client.org_id` (connected app), else `user.organization.id`. Cached. */
+  orgId(): Promise<string> {
+    if (!this.orgIdP) {
+      this.orgIdP = this.fetchOrgId().catch((err: unknown) => {
+        this.orgIdP = undefined;
+        throw err;
+      });
+    }
+    return this.orgIdP;
+  }
+
+  async listEnvironments(orgId: string): Promise<AnypointEnvironment[]> {
+    const res = await this.http.get<unknown>(`/accounts/api/organizations/${seg(orgId)}/environments`, {
+      headers: { 'X-ANYPNT-ORG-ID': orgId },
+      op: 'accounts.environments',
+    });
+    const body = res.data;
+    const list = Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.data) ? body.data : undefined;
+    if (!list) throw new UnexpectedResponseError('accounts', 'environments response without a data list');
+    const out: AnypointEnvironment[] = [];
+    for (const e of list) {
+      if (!isRecord(e)) continue;
+      const id = idOf(e.id);
+      if (!id || typeof e.name !== 'string') continue;
+      out.push({
+        id,
+        name: e.name,
+        organizationId: idOf(e.organizationId),
+        isProduction: typeof e.isProduction === 'boolean' ? e.isProduction : undefined,
+        type: typeof e.type === 'string' ? e.type : undefined,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The environment called `name` (exact match, else the one case-insensitive match). Cached.
+   * Absent: `EnvironmentNotFoundError` (permanent), naming the environments that exist.
+   */
+  environment(orgId: string, name: string): Promise<AnypointEnvironment> {
+    const key = `${orgId}\u0000${name}`;
+    let p = this.envs.get(key);
+    if (!p) {
+      p = this.findEnvironment(orgId, name).catch((err: unknown) => {
+        this.envs.delete(key);
+        throw err;
+      });
+      this.envs.set(key, p);
+    }
+    return p;
+  }
+
+  private async findEnvironment(orgId: string, name: string): Promise<AnypointEnvironment> {
+    const all = await this.listEnvironments(orgId);
+    const exact = all.find((e) => e.name === name);
+    if (exact) return exact;
+    const loose = all.filter((e) => e.name.toLowerCase() === name.toLowerCase());
+    if (loose.length === 1) return loose[0];
+    throw new EnvironmentNotFoundError(name, all.map((e) => e.name));
+  }
+
+  private async fetchOrgId(): Promise<string> {
+    const res = await this.http.get<unknown>('/accounts/api/me', { op: 'accounts.me' });
+    const body = res.data;
+    if (isRecord(body)) {
+      const client = isRecord(body.client) ? body.client : undefined;
+      const user = isRecord(body.user) ? body.user : undefined;
+      const org = user && isRecord(user.organization) ? user.organization : undefined;
+      const id = idOf(client?.org_id) ?? idOf(org?.id);
+      if (id) return id;
+    }
+    throw new UnexpectedResponseError('accounts', '/accounts/api/me names no organisation (client.org_id or user.organization.id)');
+  }
+}

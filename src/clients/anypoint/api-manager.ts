@@ -1,0 +1,214 @@
+import { UnexpectedResponseError } from '../errors';
+import type { HttpClient } from '../http';
+import { type AnypointContext, type ContextProvider, idOf, isRecord, scopeHeaders, seg, strOf } from './context';
+
+export interface ApiInstance {
+  /** The environment API id (numeric upstream, a string here). */
+  id: string;
+  groupId?: string;
+  assetId?: string;
+  assetVersion?: string;
+  instanceLabel?: string;
+  status?: string;
+  endpointUri?: string;
+  autodiscoveryInstanceName?: string;
+  deployment?: { id?: string; applicationName?: string; [key: string]: unknown } | null;
+  [key: string]: unknown;
+}
+
+export interface CreateApiInput {
+  groupId: string;
+  assetId: string;
+  /** The Exchange asset version (spec.version). */
+  assetVersion: string;
+  instanceLabel: string;
+  /** The implementation URI the proxy forwards to, e.g. `https://myapp-1a2b.herokuapp.com`. */
+  upstreamUri: string;
+  /** Proxy template version; default: `latestProxyTemplateVersion()`. */
+  proxyTemplateVersion?: string;
+}
+
+export interface ListApisFilter {
+  assetId?: string;
+  groupId?: string;
+  instanceLabel?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface ApiManagerClientOptions {
+  /** Used when the proxy-template lookup fails. */
+  fallbackProxyTemplateVersion: string;
+}
+
+/** API Manager: the API instance (environment API). */
+export class ApiManagerClient {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly context: ContextProvider,
+    private readonly opts: ApiManagerClientOptions,
+  ) {}
+
+  private base(ctx: AnypointContext): string {
+    return `/apimanager/api/v1/organizations/${seg(ctx.orgId)}/environments/${seg(ctx.envId)}/apis`;
+  }
+
+  /** The request body of a create, exactly as API Manager expects it (exported for tests and the sandbox). */
+  static createBody(input: CreateApiInput, proxyTemplateVersion: string): Record<string, unknown> {
+    return {
+      spec: { groupId: input.groupId, assetId: input.assetId, version: input.assetVersion },
+      instanceLabel: input.instanceLabel,
+      technology: 'mule4',
+      endpoint: {
+        type: 'http',
+        uri: input.upstreamUri,
+        proxyUri: 'http://0.0.0.0:8081/',
+        isCloudHub: true,
+        deploymentType: 'CH',
+        muleVersion4OrAbove: true,
+        referencesUserDomain: false,
+        responseTimeout: null,
+        validation: 'NOT_APPLICABLE',
+        proxyTemplate: { assetVersion: proxyTemplateVersion },
+      },
+    };
+  }
+
+  /**
+   * Creates the API instance. Not retried after a timeout or 500/502/504 (the error says
+   * `uncertain: true`): list by asset id before creating again. 409: `ConflictError`.
+   */
+  async createApi(input: CreateApiInput): Promise<ApiInstance> {
+    const ctx = await this.context();
+    const template = input.proxyTemplateVersion ?? (await this.latestProxyTemplateVersion());
+    const res = await this.http.post<unknown>(this.base(ctx), ApiManagerClient.createBody(input, template), {
+      headers: scopeHeaders(ctx),
+      op: 'apimanager.createApi',
+    });
+    const api = normalizeInstance(res.data);
+    if (!api) throw new UnexpectedResponseError('apimanager', 'create API answered without an id');
+    return api;
+  }
+
+  /** null when absent (404). */
+  async getApi(apiId: string): Promise<ApiInstance | null> {
+    const ctx = await this.context();
+    const res = await this.http.get<unknown>(`${this.base(ctx)}/${seg(apiId)}`, {
+      headers: scopeHeaders(ctx),
+      okStatuses: [404],
+      op: 'apimanager.getApi',
+    });
+    if (res.status === 404) return null;
+    const api = normalizeInstance(res.data);
+    if (!api) throw new UnexpectedResponseError('apimanager', 'API answered without an id');
+    return api;
+  }
+
+  /**
+   * Instances matching the filters. Accepts `{instances: [...]}`, `{assets: [{apis: [...]}]}`,
+   * `{apis: [...]}`, `{data: [...]}` or a bare array; the filters are applied again on our side
+   * where an instance names the field (an upstream that ignores a filter cannot mislead us).
+   */
+  async listApis(filter: ListApisFilter = {}): Promise<ApiInstance[]> {
+    const ctx = await this.context();
+    const res = await this.http.get<unknown>(this.base(ctx), {
+      headers: scopeHeaders(ctx),
+      query: {
+        assetId: filter.assetId,
+        groupId: filter.groupId,
+        instanceLabel: filter.instanceLabel,
+        limit: filter.limit,
+        offset: filter.offset,
+      },
+      op: 'apimanager.listApis',
+    });
+    return extractInstances(res.data).filter(
+      (a) =>
+        (filter.assetId === undefined || a.assetId === undefined || a.assetId === filter.assetId) &&
+        (filter.groupId === undefined || a.groupId === undefined || a.groupId === filter.groupId) &&
+        (filter.instanceLabel === undefined || a.instanceLabel === undefined || a.instanceLabel === filter.instanceLabel),
+    );
+  }
+
+  /** true = deleted, false = already gone (404). */
+  async deleteApi(apiId: string): Promise<boolean> {
+    const ctx = await this.context();
+    const res = await this.http.delete(`${this.base(ctx)}/${seg(apiId)}`, {
+      headers: scopeHeaders(ctx),
+      okStatuses: [404],
+      op: 'apimanager.deleteApi',
+    });
+    return res.status !== 404;
+  }
+
+  /**
+   * `GET /apimanager/xapi/proxies/v1/proxy-templates?type=rest` → `data[0].assetVersion`; any
+   * failure or another shape → the configured fallback. Never throws.
+   */
+  async latestProxyTemplateVersion(): Promise<string> {
+    try {
+      const ctx = await this.context();
+      const res = await this.http.get<unknown>('/apimanager/xapi/proxies/v1/proxy-templates', {
+        headers: scopeHeaders(ctx),
+        query: { type: 'rest' },
+        maxTries: 2,
+        op: 'apimanager.proxyTemplates',
+      });
+      const data = isRecord(res.data) && Array.isArray(res.data.data) ? res.data.data : undefined;
+      const first: unknown = data?.[0];
+      const v = isRecord(first) ? strOf(first.assetVersion) : undefined;
+      if (v && /^\d+\.\d+\.\d+/.test(v)) return v;
+    } catch {
+      // fall back below
+    }
+    return this.opts.fallbackProxyTemplateVersion;
+  }
+}
+
+export function normalizeInstance(data: unknown, parent?: Record<string, unknown>): ApiInstance | null {
+  if (!isRecord(data)) return null;
+  const id = idOf(data.id);
+  if (!id) return null;
+  const dep = isRecord(data.deployment) ? data.deployment : undefined;
+  return {
+    ...data,
+    id,
+    groupId: strOf(data.groupId) ?? strOf(parent?.groupId),
+    assetId: strOf(data.assetId) ?? strOf(parent?.assetId),
+    assetVersion: strOf(data.assetVersion),
+    instanceLabel: strOf(data.instanceLabel),
+    status: strOf(data.status),
+    endpointUri: strOf(data.endpointUri),
+    autodiscoveryInstanceName: strOf(data.autodiscoveryInstanceName),
+    deployment: dep
+      ? { ...dep, id: idOf(dep.id), applicationName: strOf(dep.applicationName) }
+      : data.deployment === null
+        ? null
+        : undefined,
+  };
+}
+
+export function extractInstances(body: unknown): ApiInstance[] {
+  const out: ApiInstance[] = [];
+  const push = (list: unknown, parent?: Record<string, unknown>): void => {
+    if (!Array.isArray(list)) return;
+    for (const item of list) {
+      if (isRecord(item) && Array.isArray(item.apis)) {
+        push(item.apis, item); // an asset with its instances
+        continue;
+      }
+      const inst = normalizeInstance(item, parent);
+      if (inst) out.push(inst);
+    }
+  };
+  if (Array.isArray(body)) {
+    push(body);
+  } else if (isRecord(body)) {
+    if (Array.isArray(body.instances)) push(body.instances);
+    else if (Array.isArray(body.assets)) {
+      for (const asset of body.assets) if (isRecord(asset)) push(asset.apis, asset);
+    } else if (Array.isArray(body.apis)) push(body.apis);
+    else if (Array.isArray(body.data)) push(body.data);
+  }
+  return out;
+}

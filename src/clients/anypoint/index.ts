@@ -1,0 +1,125 @@
+import type { Config } from '../../config';
+import type { Logger } from '../../logger';
+import { HttpClient, type ResponseInfo } from '../http';
+import { AccountsClient } from './accounts';
+import { ApiManagerClient } from './api-manager';
+import { AnypointAuth } from './auth';
+import { CloudHubClient } from './cloudhub';
+import type { AnypointContext } from './context';
+import { ExchangeClient } from './exchange';
+import { PoliciesClient } from './policies';
+import { ProxiesClient } from './proxies';
+
+export * from './context';
+export * from './auth';
+export * from './accounts';
+export * from './exchange';
+export * from './api-manager';
+export * from './policies';
+export * from './proxies';
+export * from './cloudhub';
+
+export type AnypointClientConfig = Pick<
+  Config,
+  | 'ANYPOINT_BASE_URL'
+  | 'ANYPOINT_CLIENT_ID'
+  | 'ANYPOINT_CLIENT_SECRET'
+  | 'ANYPOINT_ENVIRONMENT'
+  | 'ANYPOINT_GATEWAY_VERSION'
+  | 'ANYPOINT_PROXY_TEMPLATE_VERSION'
+  | 'ANYPOINT_RATE_LIMIT_POLICY_VERSION'
+  | 'HTTP_TIMEOUT_MS'
+  | 'HTTP_MAX_TRIES'
+  | 'HTTP_BACKOFF_BASE_MS'
+  | 'HTTP_BACKOFF_MAX_MS'
+>;
+
+export interface ClientRuntimeOptions {
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+  logger?: Logger;
+  onResponse?: (info: ResponseInfo) => void;
+  /** More values to mask in errors (the client secret and current tokens are always masked). */
+  secrets?: () => readonly string[];
+  /** Exchange publication polling (202 answers). */
+  publicationPollMs?: number;
+  publicationMaxPolls?: number;
+}
+
+export interface AnypointClient {
+  auth: AnypointAuth;
+  accounts: AccountsClient;
+  exchange: ExchangeClient;
+  apiManager: ApiManagerClient;
+  policies: PoliciesClient;
+  proxies: ProxiesClient;
+  cloudhub: CloudHubClient;
+  /** Org id (from the token) and the configured environment; resolved once, cached, shared. */
+  context(): Promise<AnypointContext>;
+}
+
+/** All Anypoint API clients over one token and one org/env context. */
+export function createAnypointClient(cfg: AnypointClientConfig, opts: ClientRuntimeOptions = {}): AnypointClient {
+  // `auth` is read lazily: only when a call fails, long after construction.
+  const secrets = (): string[] => {
+    const list = [cfg.ANYPOINT_CLIENT_SECRET, ...(opts.secrets?.() ?? [])];
+    const t = auth.currentToken();
+    if (t) list.push(t);
+    return list;
+  };
+  const base = {
+    baseURL: cfg.ANYPOINT_BASE_URL,
+    timeoutMs: cfg.HTTP_TIMEOUT_MS,
+    maxTries: cfg.HTTP_MAX_TRIES,
+    backoffBaseMs: cfg.HTTP_BACKOFF_BASE_MS,
+    backoffMaxMs: cfg.HTTP_BACKOFF_MAX_MS,
+    sleep: opts.sleep,
+    random: opts.random,
+    now: opts.now,
+    logger: opts.logger,
+    onResponse: opts.onResponse,
+    secrets,
+  };
+  const auth: AnypointAuth = new AnypointAuth({
+    http: new HttpClient({ ...base, api: 'accounts' }),
+    clientId: cfg.ANYPOINT_CLIENT_ID,
+    clientSecret: cfg.ANYPOINT_CLIENT_SECRET,
+    now: opts.now,
+  });
+  const http = (api: string) => new HttpClient({ ...base, api, auth });
+
+  const accounts = new AccountsClient(http('accounts'));
+  let ctxP: Promise<AnypointContext> | undefined;
+  const context = (): Promise<AnypointContext> => {
+    if (!ctxP) {
+      ctxP = (async () => {
+        const orgId = await accounts.orgId();
+        const env = await accounts.environment(orgId, cfg.ANYPOINT_ENVIRONMENT);
+        return { orgId, envId: env.id, envName: env.name };
+      })().catch((err: unknown) => {
+        ctxP = undefined;
+        throw err;
+      });
+    }
+    return ctxP;
+  };
+
+  return {
+    auth,
+    accounts,
+    context,
+    exchange: new ExchangeClient(http('exchange'), context, {
+      sleep: opts.sleep,
+      secrets,
+      publicationPollMs: opts.publicationPollMs,
+      publicationMaxPolls: opts.publicationMaxPolls,
+    }),
+    apiManager: new ApiManagerClient(http('apimanager'), context, {
+      fallbackProxyTemplateVersion: cfg.ANYPOINT_PROXY_TEMPLATE_VERSION,
+    }),
+    policies: new PoliciesClient(http('apimanager'), context, { rateLimitPolicyVersion: cfg.ANYPOINT_RATE_LIMIT_POLICY_VERSION }),
+    proxies: new ProxiesClient(http('proxies'), context, { gatewayVersion: cfg.ANYPOINT_GATEWAY_VERSION }),
+    cloudhub: new CloudHubClient(http('cloudhub'), context),
+  };
+}
