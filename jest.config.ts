@@ -4,7 +4,7 @@ const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 30_000,
   // Reliability scenarios run with `npm run test:reliability`; `.ci/run` picks its fast subset.
   testPathIgnorePatterns: ['/node_modules/', '/test/reliability/slow/'],
