@@ -70,6 +70,20 @@ export interface HttpClientOptions {
   axiosInstance?: AxiosInstance;
 }
 
+/** Runtime knobs shared by the client factories (tests inject sleep/random/now). */
+export interface ClientRuntimeOptions {
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+  logger?: Logger;
+  onResponse?: (info: ResponseInfo) => void;
+  /** More values to mask in errors (the client secret and current tokens are always masked). */
+  secrets?: () => readonly string[];
+  /** Exchange publication polling (202 answers). */
+  publicationPollMs?: number;
+  publicationMaxPolls?: number;
+}
+
 export interface RequestOptions {
   method: HttpMethod;
   /** Path relative to the base URL, or an absolute URL on the same origin. */
@@ -86,6 +100,8 @@ export interface RequestOptions {
   requestId?: string;
   /** Skip the token source for this call. */
   noAuth?: boolean;
+  /** A token source for this call only (e.g. one Heroku add-on's token), instead of the client's. */
+  auth?: TokenSource;
   op?: string;
 }
 
@@ -196,9 +212,9 @@ export class HttpClient {
     const mode: RetryMode = req.retry ?? 'safe';
     const maxTries = Math.max(1, req.maxTries ?? this.maxTries);
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
-    const useAuth = !!this.opts.auth && !req.noAuth;
+    const auth = req.noAuth ? undefined : (req.auth ?? this.opts.auth);
 
-    let token = useAuth ? await this.opts.auth!.get() : undefined;
+    let token = auth ? await auth.get() : undefined;
     let refreshed = false;
     let attempt = 0;
 
@@ -221,9 +237,9 @@ export class HttpClient {
         if ((status >= 200 && status < 300) || req.okStatuses?.includes(status)) {
           return { status, data: res.data as T, headers: flatHeaders(res.headers), requestId };
         }
-        if (status === 401 && useAuth && !refreshed) {
+        if (status === 401 && auth && !refreshed) {
           refreshed = true;
-          token = await this.opts.auth!.refresh(token);
+          token = await auth.refresh(token);
           attempt -= 1; // the repeat after a refresh is not a try of its own
           continue;
         }

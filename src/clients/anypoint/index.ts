@@ -1,6 +1,5 @@
 import type { Config } from '../../config';
-import type { Logger } from '../../logger';
-import { HttpClient, type ResponseInfo } from '../http';
+import { HttpClient, type ClientRuntimeOptions } from '../http';
 import { AccountsClient } from './accounts';
 import { ApiManagerClient } from './api-manager';
 import { AnypointAuth } from './auth';
@@ -34,18 +33,7 @@ export type AnypointClientConfig = Pick<
   | 'HTTP_BACKOFF_MAX_MS'
 >;
 
-export interface ClientRuntimeOptions {
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  now?: () => number;
-  logger?: Logger;
-  onResponse?: (info: ResponseInfo) => void;
-  /** More values to mask in errors (the client secret and current tokens are always masked). */
-  secrets?: () => readonly string[];
-  /** Exchange publication polling (202 answers). */
-  publicationPollMs?: number;
-  publicationMaxPolls?: number;
-}
+export type { ClientRuntimeOptions };
 
 export interface AnypointClient {
   auth: AnypointAuth;

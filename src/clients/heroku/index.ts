@@ -1,0 +1,49 @@
+import type { Config } from '../../config';
+import { HttpClient, type ClientRuntimeOptions } from '../http';
+import { HerokuOAuthClient } from './oauth';
+import { HerokuPlatformClient, type HerokuTokenSource } from './platform';
+
+export * from './oauth';
+export * from './platform';
+
+export type HerokuClientConfig = Pick<
+  Config,
+  | 'HEROKU_API_URL'
+  | 'HEROKU_ID_URL'
+  | 'HEROKU_OAUTH_CLIENT_SECRET'
+  | 'HTTP_TIMEOUT_MS'
+  | 'HTTP_MAX_TRIES'
+  | 'HTTP_BACKOFF_BASE_MS'
+  | 'HTTP_BACKOFF_MAX_MS'
+>;
+
+export interface HerokuClients {
+  oauth: HerokuOAuthClient;
+  /** The Platform API as one add-on resource (its token source). */
+  platform(tokens: HerokuTokenSource): HerokuPlatformClient;
+}
+
+export function createHerokuClients(
+  cfg: HerokuClientConfig,
+  opts: Omit<ClientRuntimeOptions, 'publicationPollMs' | 'publicationMaxPolls'> = {},
+): HerokuClients {
+  const base = {
+    timeoutMs: cfg.HTTP_TIMEOUT_MS,
+    maxTries: cfg.HTTP_MAX_TRIES,
+    backoffBaseMs: cfg.HTTP_BACKOFF_BASE_MS,
+    backoffMaxMs: cfg.HTTP_BACKOFF_MAX_MS,
+    sleep: opts.sleep,
+    random: opts.random,
+    now: opts.now,
+    logger: opts.logger,
+    onResponse: opts.onResponse,
+    secrets: (): string[] => [cfg.HEROKU_OAUTH_CLIENT_SECRET, ...(opts.secrets?.() ?? [])],
+  };
+  const oauth = new HerokuOAuthClient({
+    http: new HttpClient({ ...base, api: 'heroku-id', baseURL: cfg.HEROKU_ID_URL }),
+    clientSecret: cfg.HEROKU_OAUTH_CLIENT_SECRET,
+    now: opts.now,
+  });
+  const api = new HttpClient({ ...base, api: 'heroku', baseURL: cfg.HEROKU_API_URL });
+  return { oauth, platform: (tokens) => new HerokuPlatformClient(api, tokens) };
+}

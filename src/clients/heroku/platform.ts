@@ -1,0 +1,141 @@
+import { isIP } from 'node:net';
+import { UnexpectedResponseError } from '../errors';
+import type { HttpClient } from '../http';
+
+/** The bearer token of one add-on resource; `refresh` is called once after a 401. */
+export interface HerokuTokenSource {
+  get(): Promise<string>;
+  refresh(): Promise<string>;
+}
+
+export interface HerokuAddon {
+  id: string;
+  name?: string;
+  state?: string;
+  app: { id: string; name: string };
+  plan?: { id?: string; name?: string };
+  [key: string]: unknown;
+}
+
+export interface HerokuDomain {
+  hostname: string;
+  kind: string;
+  [key: string]: unknown;
+}
+
+const HEROKU_ACCEPT = 'application/vnd.heroku+json; version=3';
+
+const enc = encodeURIComponent;
+
+/**
+ * Heroku Platform API, scoped to one add-on resource by its token source. `http` is a shared
+ * HttpClient on HEROKU_API_URL (no token of its own): each call carries this add-on's token.
+ */
+export class HerokuPlatformClient {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly tokens: HerokuTokenSource,
+  ) {}
+
+  private get headers(): Record<string, string> {
+    return { Accept: HEROKU_ACCEPT, 'Content-Type': 'application/json' };
+  }
+
+  /** `GET /addons/{uuid}`; null when Heroku does not know it (404). */
+  async getAddon(uuid: string): Promise<HerokuAddon | null> {
+    const res = await this.http.get<unknown>(`/addons/${enc(uuid)}`, {
+      headers: this.headers,
+      auth: this.tokens,
+      okStatuses: [404],
+      op: 'heroku.getAddon',
+    });
+    if (res.status === 404) return null;
+    const d = res.data as Partial<HerokuAddon> | undefined;
+    if (!d || typeof d !== 'object' || typeof d.id !== 'string' || !d.app || typeof d.app !== 'object') {
+      throw new UnexpectedResponseError('heroku', 'add-on info without id or app');
+    }
+    return d as HerokuAddon;
+  }
+
+  /** `GET /apps/{appIdOrName}/domains`. */
+  async getAppDomains(appIdOrName: string): Promise<HerokuDomain[]> {
+    const res = await this.http.get<unknown>(`/apps/${enc(appIdOrName)}/domains`, {
+      headers: this.headers,
+      auth: this.tokens,
+      op: 'heroku.getAppDomains',
+    });
+    if (!Array.isArray(res.data)) throw new UnexpectedResponseError('heroku', 'app domains is not a list');
+    return res.data.filter(
+      (d): d is HerokuDomain => !!d && typeof d === 'object' && typeof d.hostname === 'string' && typeof d.kind === 'string',
+    );
+  }
+
+  /** `PATCH /addons/{uuid}/config` with `{config: [{name, value}]}`. */
+  async setConfig(uuid: string, vars: Record<string, string>): Promise<void> {
+    const config = Object.entries(vars).map(([name, value]) => ({ name, value }));
+    await this.http.patch(`/addons/${enc(uuid)}/config`, { config }, { headers: this.headers, auth: this.tokens, op: 'heroku.setConfig' });
+  }
+
+  /** `POST /addons/{uuid}/actions/provision`: tells Heroku the add-on is ready. Retried (idempotent in effect). */
+  async provisionAction(uuid: string): Promise<void> {
+    await this.http.post(`/addons/${enc(uuid)}/actions/provision`, undefined, {
+      headers: this.headers,
+      auth: this.tokens,
+      retry: 'always',
+      op: 'heroku.provisionAction',
+    });
+  }
+
+  /** `POST /addons/{uuid}/actions/deprovision`: async deprovision done, or a provisioning failed for good. */
+  async deprovisionAction(uuid: string): Promise<void> {
+    await this.http.post(`/addons/${enc(uuid)}/actions/deprovision`, undefined, {
+      headers: this.headers,
+      auth: this.tokens,
+      retry: 'always',
+      op: 'heroku.deprovisionAction',
+    });
+  }
+}
+
+/**
+ * The app's own host: the `kind: "heroku"` entry ending in `.herokuapp.com` (not the first entry
+ * blindly, which may be a custom domain); else any `.herokuapp.com` host; else null.
+ */
+export function pickAppHost(domains: readonly { hostname?: unknown; kind?: unknown }[]): string | null {
+  const hosts = domains
+    .filter((d) => typeof d.hostname === 'string')
+    .map((d) => ({ host: (d.hostname as string).trim().toLowerCase().replace(/\.$/, ''), kind: d.kind }))
+    .filter((d) => d.host.endsWith('.herokuapp.com') && !d.host.startsWith('*'));
+  return (hosts.find((d) => d.kind === 'heroku') ?? hosts[0])?.host ?? null;
+}
+
+export type UpstreamOptionResult = { ok: true; url: string } | { ok: false; error: string };
+
+/**
+ * Checks an `--upstream=<url>` option: an `https:` URL with a public host name, no credentials,
+ * no query or fragment. Returns the normalized origin + path (no trailing slash), or an error
+ * message fit for the user.
+ */
+export function validateUpstreamOption(raw: string): UpstreamOptionResult {
+  const text = typeof raw === 'string' ? raw.trim() : '';
+  if (!text) return { ok: false, error: 'upstream must be a URL, e.g. https://api.example.com' };
+  if (text.length > 2048) return { ok: false, error: 'upstream URL is too long (2048 characters at most)' };
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return { ok: false, error: 'upstream is not a valid URL' };
+  }
+  if (u.protocol !== 'https:') return { ok: false, error: 'upstream must use https://' };
+  if (!u.hostname) return { ok: false, error: 'upstream URL has no host' };
+  if (u.username || u.password) return { ok: false, error: 'upstream URL must not contain credentials' };
+  if (u.search || u.hash || text.includes('?') || text.includes('#')) {
+    return { ok: false, error: 'upstream URL must not have a query string or fragment' };
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) || host === 'localhost' || host.endsWith('.localhost') || !host.includes('.')) {
+    return { ok: false, error: 'upstream host must be a public domain name' };
+  }
+  const path = u.pathname === '/' ? '' : u.pathname.replace(/\/+$/, '');
+  return { ok: true, url: `${u.origin}${path}` };
+}
