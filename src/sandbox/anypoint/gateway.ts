@@ -1,0 +1,231 @@
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { SandboxState } from './state';
+import type { ApiPolicy } from './types';
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+function stripHopByHop(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const named = new Set(
+    String(headers.connection ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || named.has(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+interface Limit {
+  maximumRequests: number;
+  timePeriodInMilliseconds: number;
+}
+
+/**
+ * The proxies' data plane: one HTTP server for every CloudHub application. It picks the
+ * application from the first label of the Host header (`<name>.localhost:<port>`), enforces the API
+ * instance's rate-limiting policy and forwards to the instance's endpoint.uri.
+ */
+export class Gateway {
+  readonly server: http.Server;
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 512 });
+
+  constructor(private readonly state: SandboxState) {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+  }
+
+  listen(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+    if (!this.server.listening) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  /** Fixed windows per application; a changed policy (new limits) starts fresh windows. */
+  private rateLimit(
+    domain: string,
+    policy: ApiPolicy,
+  ): { allowed: boolean; headers: http.OutgoingHttpHeaders; expose: boolean } {
+    const cfg = policy.configurationData as { rateLimits: Limit[]; exposeHeaders?: boolean };
+    const now = Date.now();
+    const signature = `${policy.id}:${JSON.stringify(cfg.rateLimits)}`;
+    let entry = this.state.rateWindows.get(domain);
+    if (!entry || entry.signature !== signature) {
+      entry = { signature, windows: cfg.rateLimits.map(() => ({ start: now, count: 0 })) };
+      this.state.rateWindows.set(domain, entry);
+    }
+    cfg.rateLimits.forEach((l, i) => {
+      const w = entry.windows[i];
+      if (now >= w.start + l.timePeriodInMilliseconds) {
+        w.start = now;
+        w.count = 0;
+      }
+    });
+    const blocked = cfg.rateLimits.findIndex((l, i) => entry.windows[i].count >= l.maximumRequests);
+    if (blocked === -1) for (const w of entry.windows) w.count += 1;
+    // Report the blocking window, or else the one with the fewest requests left.
+    let pick = blocked;
+    if (pick === -1) {
+      pick = 0;
+      cfg.rateLimits.forEach((l, i) => {
+        const left = l.maximumRequests - entry.windows[i].count;
+        const best = cfg.rateLimits[pick].maximumRequests - entry.windows[pick].count;
+        if (left < best) pick = i;
+      });
+    }
+    const l = cfg.rateLimits[pick];
+    const w = entry.windows[pick];
+    return {
+      allowed: blocked === -1,
+      expose: cfg.exposeHeaders === true,
+      headers: {
+        'X-Ratelimit-Limit': String(l.maximumRequests),
+        'X-Ratelimit-Remaining': String(Math.max(0, l.maximumRequests - w.count)),
+        // Like Mule's rate-limiting policy: milliseconds until the window resets.
+        'X-Ratelimit-Reset': String(Math.max(0, w.start + l.timePeriodInMilliseconds - now)),
+      },
+    };
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const { state } = this;
+    state.gatewayStats.requests += 1;
+    const host = (req.headers.host ?? '').toLowerCase();
+    const name = host.split(':')[0].split('.')[0];
+    const appRec = host.includes('.') ? state.applications.get(name) : undefined;
+    if (!appRec || state.settle(appRec).status !== 'STARTED') {
+      state.gatewayStats.notFound += 1;
+      req.resume();
+      sendJson(res, 404, { error: `No application is running at ${host || '(no host)'}` });
+      return;
+    }
+    const api = state.apis.get(appRec.apiId);
+    if (!api) {
+      state.gatewayStats.upstreamErrors += 1;
+      req.resume();
+      sendJson(res, 502, { error: 'The API instance of this proxy no longer exists' });
+      return;
+    }
+    const policy = [...state.policies.values()].find(
+      (p) => p.apiId === api.id && p.assetId === 'rate-limiting' && !p.disabled,
+    );
+    let extra: http.OutgoingHttpHeaders = {};
+    if (policy) {
+      const rl = this.rateLimit(appRec.domain, policy);
+      if (!rl.allowed) {
+        state.gatewayStats.rateLimited += 1;
+        req.resume();
+        sendJson(res, 429, { error: 'Too many requests' }, rl.headers);
+        return;
+      }
+      if (rl.expose) extra = rl.headers;
+    }
+    this.forward(req, res, new URL(api.endpoint.uri), api.endpoint.responseTimeout ?? 30_000, extra);
+  }
+
+  private forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    target: URL,
+    timeoutMs: number,
+    extra: http.OutgoingHttpHeaders,
+  ): void {
+    const { state } = this;
+    const secure = target.protocol === 'https:';
+    const basePath = target.pathname.replace(/\/+$/, '');
+    const headers = stripHopByHop(req.headers);
+    delete headers.host;
+    const prior = req.headers['x-forwarded-for'];
+    headers['x-forwarded-for'] = [prior, req.socket.remoteAddress].filter(Boolean).join(', ');
+    headers['x-forwarded-host'] = req.headers.host ?? '';
+    headers['x-forwarded-proto'] = 'http';
+    headers.host = target.host;
+    const upstream = (secure ? https : http).request({
+      protocol: target.protocol,
+      hostname: target.hostname.replace(/^\[|\]$/g, ''),
+      port: target.port || (secure ? 443 : 80),
+      method: req.method,
+      path: `${basePath}${req.url ?? '/'}`,
+      headers,
+      agent: secure ? this.httpsAgent : this.httpAgent,
+      lookup: localhostLookup as unknown as http.RequestOptions['lookup'],
+    });
+    let failed = false;
+    const fail = (status: number, error: string) => {
+      if (failed) return;
+      failed = true;
+      state.gatewayStats.upstreamErrors += 1;
+      if (!res.headersSent) sendJson(res, status, { error });
+      else res.destroy();
+    };
+    upstream.setTimeout(timeoutMs, () => {
+      fail(504, 'The upstream did not answer in time');
+      upstream.destroy();
+    });
+    upstream.on('error', () => fail(502, 'The upstream could not be reached'));
+    upstream.on('response', (ur) => {
+      state.gatewayStats.forwarded += 1;
+      res.writeHead(ur.statusCode ?? 502, { ...stripHopByHop(ur.headers), ...extra });
+      ur.pipe(res);
+      ur.on('error', () => res.destroy());
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    req.pipe(upstream);
+  }
+}
+
+/**
+ * A dns.lookup that resolves `localhost` and every `*.localhost` name to 127.0.0.1 (many resolvers
+ * do not). Use it for clients that call the gateway by fullDomain, e.g.
+ * `new http.Agent({ lookup: localhostLookup })`.
+ */
+export function localhostLookup(
+  hostname: string,
+  options: dns.LookupOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void,
+): void {
+  if (hostname === 'localhost' || hostname.endsWith('.localhost')) {
+    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    else callback(null, '127.0.0.1', 4);
+    return;
+  }
+  dns.lookup(hostname, options, callback as never);
+}
