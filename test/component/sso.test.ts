@@ -85,7 +85,7 @@ describe('POST /sso/login', () => {
 
   it('a wrong token → 403, no session', async () => {
     const ts = String(nowSec());
-    for (const fields of [
+    for (const fields of <Record<string, string>[]>[
       { resource_id: uuid, timestamp: ts, resource_token: sha1(`${uuid}:wrong-salt:${ts}`) },
       { resource_id: uuid, timestamp: ts, user_id: 'u', email: 'e@x', user_scoped_resource_token: sha256(`${uuid}:${salt}:${ts}:u:other@x`) },
       { resource_id: uuid, timestamp: ts, resource_token: '' },

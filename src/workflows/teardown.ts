@@ -1,0 +1,69 @@
+import type { AddonRecord, DeprovisionStep } from '../domain/addon';
+import { ASSET_VERSION, assetIdFor, cloudHubNameFor } from '../domain/naming';
+import { type WorkflowDeps, record } from './deps';
+
+/**
+ * Removing what an add-on made, in reverse order: CloudHub application → API instance → Exchange
+ * asset (hard delete). Each step removes what the record names AND what the add-on's deterministic
+ * names find, so a resource made by a try that died before recording it is removed too.
+ * 404 means already gone. Used by deprovision and by compensation after a permanent failure.
+ */
+
+/** How many CloudHub names (plain, -1, -2, …) a provision may try; teardown looks at all of them. */
+export const CLOUDHUB_NAME_ATTEMPTS = 4;
+
+type Teardown = (deps: WorkflowDeps, rec: AddonRecord) => Promise<void>;
+
+async function deleteApplication(deps: WorkflowDeps, rec: AddonRecord): Promise<void> {
+  const names = new Set<string>();
+  if (rec.resources.cloudHubName) names.add(rec.resources.cloudHubName);
+  for (let i = 0; i < CLOUDHUB_NAME_ATTEMPTS; i++) names.add(cloudHubNameFor(rec.uuid, i));
+  for (const name of names) {
+    // GET within our environment: an application of that name elsewhere is not ours
+    const app = name === rec.resources.cloudHubName ? true : await deps.anypoint.cloudhub.getApplication(name);
+    if (app) await deps.anypoint.cloudhub.deleteApplication(name);
+  }
+}
+
+async function deleteApiInstance(deps: WorkflowDeps, rec: AddonRecord): Promise<void> {
+  const ids = new Set<string>();
+  if (rec.resources.apiId) ids.add(rec.resources.apiId);
+  const ctx = await deps.anypoint.context();
+  const groupId = rec.resources.assetGroupId ?? ctx.orgId;
+  const found = await deps.anypoint.apiManager.listApis({ assetId: assetIdFor(rec.uuid), groupId });
+  for (const api of found) if (api.assetId === undefined || api.assetId === assetIdFor(rec.uuid)) ids.add(api.id);
+  for (const id of ids) await deps.anypoint.apiManager.deleteApi(id);
+}
+
+async function deleteAsset(deps: WorkflowDeps, rec: AddonRecord): Promise<void> {
+  const ctx = await deps.anypoint.context();
+  const groupId = rec.resources.assetGroupId ?? ctx.orgId;
+  await deps.anypoint.exchange.deleteAsset(groupId, rec.resources.assetId ?? assetIdFor(rec.uuid), rec.resources.assetVersion ?? ASSET_VERSION);
+}
+
+export const TEARDOWN: readonly [DeprovisionStep, Teardown][] = [
+  ['deleteApplication', deleteApplication],
+  ['deleteApiInstance', deleteApiInstance],
+  ['deleteAsset', deleteAsset],
+];
+
+const CLEARED: Record<string, (keyof AddonRecord['resources'])[]> = {
+  deleteApplication: ['cloudHubName', 'deploymentId', 'fullDomain', 'proxyUrl', 'deployStartedAt'],
+  deleteApiInstance: ['apiId', 'policyId', 'policyPlan'],
+  deleteAsset: ['assetId', 'assetGroupId', 'assetVersion'],
+};
+
+/** Runs every teardown step; each one is recorded as done (and its ids cleared) before the next. */
+export async function teardown(deps: WorkflowDeps, uuid: string): Promise<AddonRecord> {
+  let rec = (await deps.store.get(uuid)) as AddonRecord;
+  for (const [step, fn] of TEARDOWN) {
+    const t0 = Date.now();
+    await deps.hooks?.checkpoint?.(`${step}:before`);
+    await fn(deps, rec);
+    await deps.hooks?.checkpoint?.(`${step}:after`);
+    const cleared = Object.fromEntries(CLEARED[step].map((k) => [k, undefined]));
+    rec = await record(deps, uuid, cleared, { step, status: 'done' });
+    deps.hooks?.step?.(step, 'done', Date.now() - t0);
+  }
+  return rec;
+}
