@@ -32,7 +32,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(requestContext(deps.logger));
   app.use(cookieParser());
 
-  const commandDeps = { store: deps.store, queues: deps.queues, box: deps.box, now: deps.now };
+  const commandDeps = { store: deps.store, queues: deps.queues, box: deps.box, now: deps.now, allowLoopbackUpstream: deps.config.NODE_ENV !== 'production' };
   const auth = basicAuth(deps.config.ADDON_ID, deps.config.ADDON_PASSWORD, deps.config.ADDON_ID);
 
   app.use(healthRoutes({ readiness: deps.readiness }));

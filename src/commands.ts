@@ -20,6 +20,8 @@ export interface CommandDeps {
   queues: AddonQueues;
   box: SecretBox;
   now?: () => Date;
+  /** Outside production, an http://127.0.0.1 upstream is accepted (local stand-ins). */
+  allowLoopbackUpstream?: boolean;
 }
 
 export interface CommandResult<T = unknown> {
@@ -49,7 +51,7 @@ export async function provision(deps: CommandDeps, body: ProvisionBody): Promise
   }
   const options = body.options ?? {};
   if (options.upstream !== undefined) {
-    const checked = validateUpstream(options.upstream);
+    const checked = validateUpstream(options.upstream, { allowLoopbackHttp: deps.allowLoopbackUpstream });
     if (!checked.ok) throw unprocessable(`option --upstream: ${checked.message}`);
   }
   const uuid = body.uuid.toLowerCase();

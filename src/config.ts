@@ -68,6 +68,8 @@ const schema = z.object({
   /** How often a waiting provision job looks at its deployment again. */
   DEPLOY_POLL_MS: intFrom(10_000, 1),
   WORKER_CONCURRENCY: intFrom(10, 1),
+  /** First delay of BullMQ's exponential backoff after a retryable failure. */
+  JOB_BACKOFF_MS: intFrom(1_000, 1),
   HTTP_TIMEOUT_MS: intFrom(15_000, 1),
   HTTP_MAX_TRIES: intFrom(5, 1),
   HTTP_BACKOFF_BASE_MS: intFrom(250, 0),

@@ -21,7 +21,7 @@ export function createRuntime(kind: 'web' | 'worker', config: Config = loadConfi
   const log = logger ?? createLogger({ level: config.LOG_LEVEL, name: `anypoint-api-gateway/${kind}` });
   const redis = connectRedis(config, kind);
   const store = new AddonStore(redis, config.KEY_PREFIX);
-  const queues = new AddonQueues(redis, config.KEY_PREFIX);
+  const queues = new AddonQueues(redis, config.KEY_PREFIX, config.JOB_BACKOFF_MS);
   const box = new SecretBox(encryptionKeyBytes(config));
   return {
     config,

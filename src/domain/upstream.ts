@@ -4,14 +4,21 @@
  */
 export type UpstreamCheck = { ok: true; url: string } | { ok: false; message: string };
 
-export function validateUpstream(raw: string): UpstreamCheck {
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * `allowLoopbackHttp` (never in production) lets the local stand-ins forward to a small app on
+ * http://127.0.0.1:<port>, for the demo and the end-to-end tests.
+ */
+export function validateUpstream(raw: string, opts: { allowLoopbackHttp?: boolean } = {}): UpstreamCheck {
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
     return { ok: false, message: 'must be an https URL such as https://api.example.com' };
   }
-  if (u.protocol !== 'https:') return { ok: false, message: 'must use https' };
+  const loopbackHttp = opts.allowLoopbackHttp === true && u.protocol === 'http:' && LOOPBACK.has(u.hostname);
+  if (u.protocol !== 'https:' && !loopbackHttp) return { ok: false, message: 'must use https' };
   if (!u.hostname) return { ok: false, message: 'must name a host' };
   if (u.username || u.password) return { ok: false, message: 'must not carry credentials' };
   if (u.search || u.hash) return { ok: false, message: 'must not carry a query or fragment' };

@@ -38,14 +38,15 @@ export class AddonQueues {
   readonly deprovision: Queue<AddonJobData>;
   readonly planChange: Queue<AddonJobData>;
 
-  constructor(connection: Redis, keyPrefix: string) {
-    const opts = { connection, prefix: bullPrefix(keyPrefix), defaultJobOptions: DEFAULT_JOB_OPTIONS, skipWaitingForReady: true };
+  constructor(connection: Redis, keyPrefix: string, jobBackoffMs = 1_000) {
+    const jobOptions: JobsOptions = { ...DEFAULT_JOB_OPTIONS, backoff: { type: 'exponential', delay: jobBackoffMs } };
+    const opts = { connection, prefix: bullPrefix(keyPrefix), defaultJobOptions: jobOptions, skipWaitingForReady: true };
     this.provision = new Queue<AddonJobData>(QUEUE_NAMES.provision, opts);
     this.deprovision = new Queue<AddonJobData>(QUEUE_NAMES.deprovision, opts);
     this.planChange = new Queue<AddonJobData>(QUEUE_NAMES.planChange, {
       ...opts,
       // plan changes may repeat (basic → premium → basic): a finished one must not block the next
-      defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, removeOnComplete: true },
+      defaultJobOptions: { ...jobOptions, removeOnComplete: true },
     });
     // connection errors surface through the calls that fail (→ 503); don't print them twice
     for (const q of this.all()) q.on('error', () => undefined);

@@ -1,0 +1,148 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { buildApp } from '../../src/app';
+import { encryptionKeyBytes, type Config } from '../../src/config';
+import type { AddonRecord } from '../../src/domain/addon';
+import { createLogger } from '../../src/logger';
+import { AddonQueues } from '../../src/queue';
+import { AddonStore } from '../../src/store/addons';
+import { SecretBox } from '../../src/secrets';
+import { createWorkflowDeps, startRunner, type Runner, type WorkflowHooks } from '../../src/workflows';
+import { createAnypointSandbox, type AnypointSandbox } from '../../src/sandbox/anypoint';
+import { createHerokuSandbox, type HerokuSandbox } from '../../src/sandbox/heroku';
+import { basic, deletePrefix, LogCapture, testConfig, uniquePrefix } from './context';
+
+/**
+ * The whole add-on in one test process: both stand-ins on loopback ports, the web app and the
+ * workers on real Redis under a unique prefix.
+ */
+export interface Stack {
+  config: Config;
+  anypoint: AnypointSandbox;
+  heroku: HerokuSandbox;
+  anypointUrl: string;
+  gatewayUrl: string;
+  herokuUrl: string;
+  redis: Redis;
+  store: AddonStore;
+  queues: AddonQueues;
+  app: ReturnType<typeof buildApp>;
+  runner: Runner;
+  logs: LogCapture;
+  auth: string;
+  provision(input?: { plan?: string; options?: Record<string, string>; appName?: string }): Promise<{ uuid: string; status: number; body: unknown }>;
+  waitFor(uuid: string, pred: (r: AddonRecord) => boolean, timeoutMs?: number): Promise<AddonRecord>;
+  waitForState(uuid: string, state: AddonRecord['state'], timeoutMs?: number): Promise<AddonRecord>;
+  close(): Promise<void>;
+}
+
+export async function startStack(tag: string, opts: { config?: Record<string, string>; deployDelayMs?: number; hooks?: WorkflowHooks; seed?: number } = {}): Promise<Stack> {
+  const anypoint = createAnypointSandbox({ deployDelayMs: opts.deployDelayMs ?? 150, seed: opts.seed ?? 42 });
+  const heroku = createHerokuSandbox({});
+  const a = await anypoint.start(0);
+  const h = await heroku.start(0);
+  const prefix = uniquePrefix(tag);
+  const config = testConfig({
+    KEY_PREFIX: prefix,
+    ANYPOINT_BASE_URL: a.url,
+    HEROKU_API_URL: h.url,
+    HEROKU_ID_URL: h.url,
+    ANYPOINT_PROXY_SCHEME: 'http',
+    ANYPOINT_ENVIRONMENT: 'Sandbox',
+    HTTP_TIMEOUT_MS: '2000',
+    HTTP_MAX_TRIES: '4',
+    HTTP_BACKOFF_BASE_MS: '5',
+    HTTP_BACKOFF_MAX_MS: '50',
+    DEPLOY_POLL_MS: '100',
+    JOB_BACKOFF_MS: '50',
+    SWEEP_STALE_MS: '0',
+    ...opts.config,
+  });
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const store = new AddonStore(redis, prefix);
+  const queues = new AddonQueues(redis, prefix, config.JOB_BACKOFF_MS);
+  const box = new SecretBox(encryptionKeyBytes(config));
+  const logs = new LogCapture();
+  const logger = createLogger({ level: 'info' }, logs);
+  const app = buildApp({ config, logger, store, queues, box });
+  const deps = createWorkflowDeps({ config, logger, store, box, queues }, { hooks: opts.hooks });
+  const runner = startRunner(deps, { connection: redis, concurrency: config.WORKER_CONCURRENCY });
+  const auth = basic(config.ADDON_ID, config.ADDON_PASSWORD);
+
+  const stack: Stack = {
+    config,
+    anypoint,
+    heroku,
+    anypointUrl: a.url,
+    gatewayUrl: a.gatewayUrl,
+    herokuUrl: h.url,
+    redis,
+    store,
+    queues,
+    app,
+    runner,
+    logs,
+    auth,
+    async provision(input = {}) {
+      const body = heroku.createAddon({ plan: input.plan ?? 'test', options: input.options, appName: input.appName });
+      const res = await request(app).post('/heroku/resources').set('Authorization', auth).send(body);
+      return { uuid: body.uuid, status: res.status, body: res.body };
+    },
+    async waitFor(uuid, pred, timeoutMs = 20_000) {
+      const until = Date.now() + timeoutMs;
+      let last: AddonRecord | null = null;
+      while (Date.now() < until) {
+        last = await store.get(uuid);
+        if (last && pred(last)) return last;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`timed out waiting for add-on ${uuid}; last record: ${JSON.stringify(last && { state: last.state, failureReason: last.failureReason, timeline: last.timeline.slice(-5) })}`);
+    },
+    waitForState(uuid, state, timeoutMs) {
+      return stack.waitFor(uuid, (r) => r.state === state, timeoutMs);
+    },
+    async close() {
+      await runner.close();
+      await queues.close();
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+      await anypoint.close();
+      await heroku.close();
+    },
+  };
+  return stack;
+}
+
+/** Calls the proxy at `proxyUrl` (http://<name>.localhost:<port>/): connects to 127.0.0.1 with that Host. */
+export function callGateway(proxyUrl: string, path = '/'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  const u = new URL(proxyUrl);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: Number(u.port), path, method: 'GET', headers: { Host: u.host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A tiny upstream app on loopback: answers JSON with the path it got. */
+export async function startUpstream(): Promise<{ url: string; hits: () => number; close(): Promise<void> }> {
+  let hits = 0;
+  const server = http.createServer((req, res) => {
+    hits++;
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify({ ok: true, path: req.url }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits: () => hits,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
