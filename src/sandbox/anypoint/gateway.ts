@@ -142,9 +142,13 @@ export class Gateway {
       sendJson(res, 502, { error: 'The API instance of this proxy no longer exists' });
       return;
     }
-    const policy = [...state.policies.values()].find(
-      (p) => p.apiId === api.id && p.assetId === 'rate-limiting' && !p.disabled,
-    );
+    let policy: ApiPolicy | undefined;
+    for (const p of state.policies.values()) {
+      if (p.apiId === api.id && p.assetId === 'rate-limiting' && !p.disabled) {
+        policy = p;
+        break;
+      }
+    }
     let extra: http.OutgoingHttpHeaders = {};
     if (policy) {
       const rl = this.rateLimit(appRec.domain, policy);
