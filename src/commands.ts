@@ -94,7 +94,11 @@ export async function changePlan(deps: CommandDeps, uuid: string, body: PlanChan
     if (current.state === 'deprovisioned' || current.state === 'deprovisioning') throw gone(`add-on ${id} was removed`);
     if (!plan) throw unprocessable(`unknown plan '${body.plan}': valid plans are ${PLAN_SLUGS.join(', ')}`);
     if (current.state === 'failed') throw unprocessable(`add-on ${id} failed to provision; remove it and create it again`);
-    if (current.plan === plan.slug) return { status: 200, body: { message: `already on plan ${plan.slug}` } };
+    if (current.plan === plan.slug) {
+      // a retried PUT whose first try recorded the plan but lost the job: queue it again (same id)
+      if (current.state === 'provisioned' && current.resources.policyPlan !== plan.slug) await deps.queues.enqueuePlanChange(id, plan.slug);
+      return { status: 200, body: { message: `already on plan ${plan.slug}` } };
+    }
 
     const { record } = await deps.store.update(id, (r) => {
       if (r.state !== 'provisioning' && r.state !== 'provisioned') throw gone(`add-on ${id} was removed`);

@@ -1,0 +1,123 @@
+import request from 'supertest';
+import { startStack, startUpstream, type Stack } from '../helpers/stack';
+
+/**
+ * Failure paths against the stand-ins: a permanent refusal at each step ends in compensation (zero
+ * resources, Heroku told "deprovision"); a deployment that never runs fails after the deadline;
+ * 429/5xx bursts are ridden out; a DELETE in the middle of provisioning leaves nothing.
+ */
+
+let stack: Stack;
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
+
+beforeAll(async () => {
+  stack = await startStack('e2e-fail', { config: { DEPLOY_DEADLINE_MS: '1500' } });
+  upstream = await startUpstream();
+});
+afterAll(async () => {
+  await stack.close();
+  await upstream.close();
+});
+afterEach(() => {
+  stack.anypoint.clearFaults();
+  stack.heroku.clearFaults();
+  stack.anypoint.configure({ failDeployments: false, neverReady: false, deployDelayMs: 150 });
+});
+
+function leftFor(uuid: string) {
+  const inv = stack.anypoint.inspect();
+  const hex = uuid.replace(/-/g, '');
+  return (
+    inv.assets.filter((a) => a.assetId.includes(uuid)).length +
+    inv.softDeletedAssets.filter((a) => a.assetId.includes(uuid)).length +
+    inv.apis.filter((a) => String(a.assetId).includes(uuid)).length +
+    inv.applications.filter((a) => a.domain.includes(hex)).length
+  );
+}
+
+const anypointSteps: [string, { path: string; method?: string }][] = [
+  ['createAsset', { path: '^/exchange/api/v2/organizations/', method: 'POST' }],
+  ['createApiInstance', { path: '/apis$', method: 'POST' }],
+  ['applyPolicy', { path: '/policies$', method: 'POST' }],
+  ['deployProxy', { path: '/deployments$', method: 'POST' }],
+];
+
+describe('a permanent refusal at a step', () => {
+  it.each(anypointSteps)('at %s → compensation: zero resources, record failed, Heroku told once', async (step, rule) => {
+    stack.anypoint.setFaults([{ ...rule, status: 403 }]);
+    const { uuid } = await stack.provision({ options: { upstream: upstream.url } });
+    const rec = await stack.waitForState(uuid, 'failed');
+    expect(rec.failureReason).toMatch(/refused \(403\)/);
+    expect(rec.timeline.some((e) => e.step === step && e.status === 'failed')).toBe(true);
+    expect(leftFor(uuid)).toBe(0);
+    expect(stack.heroku.actionCount(uuid, 'deprovision')).toBe(1);
+    expect(stack.heroku.actionCount(uuid, 'provision')).toBe(0);
+    expect(rec.herokuTokensSealed).toBeUndefined();
+  });
+
+  it.each([
+    ['exchangeGrant', { path: '/oauth/token', status: 401 }],
+    ['findUpstream', { path: '/apps/:id/domains', status: 403 }],
+    ['setConfigVars', { path: '/addons/:id/config', method: 'PATCH', status: 422 }],
+  ])('at %s (Heroku) → compensation, zero resources', async (step, rule) => {
+    stack.heroku.setFaults([rule]);
+    const { uuid } = await stack.provision({});
+    const rec = await stack.waitForState(uuid, 'failed');
+    expect(rec.timeline.some((e) => e.step === step && e.status === 'failed')).toBe(true);
+    expect(leftFor(uuid)).toBe(0);
+    expect(stack.heroku.actionCount(uuid, 'provision')).toBe(0);
+  });
+
+  it('a CloudHub deployment that fails → compensation', async () => {
+    stack.anypoint.configure({ failDeployments: true });
+    const { uuid } = await stack.provision({ options: { upstream: upstream.url } });
+    const rec = await stack.waitForState(uuid, 'failed');
+    expect(rec.failureReason).toMatch(/deployment failed/);
+    expect(leftFor(uuid)).toBe(0);
+    expect(stack.heroku.actionCount(uuid, 'deprovision')).toBe(1);
+  });
+
+  it('a deployment that never becomes ready fails after the deadline, leaving nothing', async () => {
+    stack.anypoint.configure({ neverReady: true });
+    const t0 = Date.now();
+    const { uuid } = await stack.provision({ options: { upstream: upstream.url } });
+    const rec = await stack.waitForState(uuid, 'failed', 15_000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+    expect(rec.failureReason).toMatch(/did not start within/);
+    expect(leftFor(uuid)).toBe(0);
+    expect(stack.heroku.actionCount(uuid, 'provision')).toBe(0);
+  });
+});
+
+describe('transient trouble', () => {
+  it('429 and 5xx bursts on every Anypoint and Heroku path → provisioned, one of everything', async () => {
+    stack.anypoint.setFaults([
+      { path: '^/(exchange|apimanager|proxies|cloudhub)/', errorRate: 0.3, errorStatuses: [500, 502, 503] },
+      { path: '^/(exchange|apimanager|proxies|cloudhub)/', rateLimitRate: 0.2, retryAfterSeconds: 0 },
+    ]);
+    stack.heroku.setFaults([{ path: '*', status: 503, errorRate: 0.2 }]);
+    const ids = await Promise.all(Array.from({ length: 5 }, () => stack.provision({ options: { upstream: upstream.url } })));
+    for (const { uuid } of ids) {
+      await stack.waitForState(uuid, 'provisioned', 30_000);
+      const inv = stack.anypoint.inspect();
+      expect(inv.assets.filter((a) => a.assetId.includes(uuid))).toHaveLength(1);
+      expect(inv.apis.filter((a) => String(a.assetId).includes(uuid))).toHaveLength(1);
+      expect(inv.applications.filter((a) => a.domain.includes(uuid.replace(/-/g, '')))).toHaveLength(1);
+      expect(stack.heroku.actionCount(uuid, 'provision')).toBe(1);
+    }
+  });
+});
+
+describe('DELETE while provisioning', () => {
+  it('stops provisioning at the next step and tears down what exists: zero resources, tombstone', async () => {
+    stack.anypoint.configure({ deployDelayMs: 1_000 });
+    const { uuid } = await stack.provision({ options: { upstream: upstream.url } });
+    await stack.waitFor(uuid, (r) => !!r.resources.cloudHubName);
+    const del = await request(stack.app).delete(`/heroku/resources/${uuid}`).set('Authorization', stack.auth);
+    expect(del.status).toBe(204);
+    const rec = await stack.waitForState(uuid, 'deprovisioned', 15_000);
+    expect(rec.provisionedAt).toBeUndefined();
+    expect(leftFor(uuid)).toBe(0);
+    expect(stack.heroku.actionCount(uuid, 'provision')).toBe(0);
+  });
+});
