@@ -78,6 +78,13 @@ const schema = z.object({
   /** A record untouched for this long whose job is missing is re-queued by the sweeper. */
   SWEEP_STALE_MS: intFrom(30_000, 0),
   SESSION_TTL_SECONDS: intFrom(3600, 60),
+  /** BullMQ: how often a worker looks for jobs whose worker died (stalled), and how long a job lock lives. */
+  WORKER_STALLED_INTERVAL_MS: intFrom(30_000, 100),
+  WORKER_LOCK_DURATION_MS: intFrom(30_000, 100),
+  /** TTL of the per-add-on workflow lock (renewed while held; a killed worker's lock expires after this). */
+  ADDON_LOCK_TTL_MS: intFrom(30_000, 100),
+  /** Connect to a Redis Cluster (REDIS_URL names one node); KEY_PREFIX must then carry a hash tag, e.g. `{aag}`. */
+  REDIS_CLUSTER: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config';
 
 /**
@@ -23,7 +23,23 @@ export function redisOptions(cfg: Pick<Config, 'REDIS_URL' | 'REDIS_TLS_REJECT_U
   return { ...base, maxRetriesPerRequest: null, enableReadyCheck: true };
 }
 
-export function connectRedis(cfg: Pick<Config, 'REDIS_URL' | 'REDIS_TLS_REJECT_UNAUTHORIZED'>, kind: 'web' | 'worker'): Redis {
+export function connectRedis(
+  cfg: Pick<Config, 'REDIS_URL' | 'REDIS_TLS_REJECT_UNAUTHORIZED'> & Partial<Pick<Config, 'REDIS_CLUSTER'>>,
+  kind: 'web' | 'worker',
+): Redis {
+  if (cfg.REDIS_CLUSTER) {
+    // REDIS_URL names one node; the rest are discovered. Every key shares the prefix's hash tag.
+    const u = new URL(cfg.REDIS_URL);
+    const { tls, connectTimeout, enableOfflineQueue, maxRetriesPerRequest, commandTimeout } = redisOptions(cfg, kind);
+    const c = new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+      enableOfflineQueue: enableOfflineQueue ?? true,
+      redisOptions: { tls, connectTimeout, maxRetriesPerRequest, commandTimeout, password: u.password || undefined },
+      clusterRetryStrategy: (times) => Math.min(200 * times, 2_000),
+    });
+    c.on('error', () => undefined);
+    // BullMQ and the store accept a Cluster wherever they take a Redis connection
+    return c as unknown as Redis;
+  }
   const r = new Redis(cfg.REDIS_URL, redisOptions(cfg, kind));
   // Errors surface through the commands that fail; keep the process alive while Redis is away.
   r.on('error', () => undefined);

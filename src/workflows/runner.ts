@@ -31,7 +31,7 @@ export interface Runner {
 const LOCK_BUSY_RETRY_MS = 1_000;
 
 export function startRunner(deps: WorkflowDeps, opts: RunnerOptions): Runner {
-  const locks = new AddonLocks(opts.connection, deps.config.KEY_PREFIX);
+  const locks = new AddonLocks(opts.connection, deps.config.KEY_PREFIX, deps.config.ADDON_LOCK_TTL_MS);
   const prefix = bullPrefix(deps.config.KEY_PREFIX);
 
   const guarded = (run: (uuid: string) => Promise<string>) => async (job: Job<AddonJobData>, token?: string) => {
@@ -57,7 +57,14 @@ export function startRunner(deps: WorkflowDeps, opts: RunnerOptions): Runner {
     }
   };
 
-  const common = { connection: opts.connection, prefix, concurrency: opts.concurrency, autorun: true };
+  const common = {
+    connection: opts.connection,
+    prefix,
+    concurrency: opts.concurrency,
+    autorun: true,
+    stalledInterval: deps.config.WORKER_STALLED_INTERVAL_MS,
+    lockDuration: deps.config.WORKER_LOCK_DURATION_MS,
+  };
   const workers = [
     new Worker<AddonJobData>(QUEUE_NAMES.provision, guarded((u) => runProvision(deps, u)), common),
     new Worker<AddonJobData>(QUEUE_NAMES.deprovision, guarded((u) => runDeprovision(deps, u)), common),
