@@ -34,22 +34,47 @@ export function bullPrefix(keyPrefix: string): string {
 }
 
 export class AddonQueues {
-  readonly provision: Queue<AddonJobData>;
-  readonly deprovision: Queue<AddonJobData>;
-  readonly planChange: Queue<AddonJobData>;
+  private made?: { provision: Queue<AddonJobData>; deprovision: Queue<AddonJobData>; planChange: Queue<AddonJobData> };
 
-  constructor(connection: Redis, keyPrefix: string, jobBackoffMs = 1_000) {
-    const jobOptions: JobsOptions = { ...DEFAULT_JOB_OPTIONS, backoff: { type: 'exponential', delay: jobBackoffMs } };
-    const opts = { connection, prefix: bullPrefix(keyPrefix), defaultJobOptions: jobOptions, skipWaitingForReady: true };
-    this.provision = new Queue<AddonJobData>(QUEUE_NAMES.provision, opts);
-    this.deprovision = new Queue<AddonJobData>(QUEUE_NAMES.deprovision, opts);
-    this.planChange = new Queue<AddonJobData>(QUEUE_NAMES.planChange, {
-      ...opts,
+  /**
+   * Queues are made on first use, once the connection is ready: BullMQ asks Redis for its version
+   * when a queue is constructed, and on the web tier's fail-fast connection (no offline queue) that
+   * must not happen while Redis is away — it would leave the queue broken for good.
+   */
+  constructor(
+    private readonly connection: Redis,
+    private readonly keyPrefix: string,
+    private readonly jobBackoffMs = 1_000,
+  ) {}
+
+  private queues() {
+    if (this.made) return this.made;
+    if (this.connection.status !== 'ready' && this.connection.options.enableOfflineQueue === false) {
+      throw new Error('Redis connection not ready');
+    }
+    const jobOptions: JobsOptions = { ...DEFAULT_JOB_OPTIONS, backoff: { type: 'exponential', delay: this.jobBackoffMs } };
+    const opts = { connection: this.connection, prefix: bullPrefix(this.keyPrefix), defaultJobOptions: jobOptions, skipWaitingForReady: true };
+    this.made = {
+      provision: new Queue<AddonJobData>(QUEUE_NAMES.provision, opts),
+      deprovision: new Queue<AddonJobData>(QUEUE_NAMES.deprovision, opts),
       // plan changes may repeat (basic → premium → basic): a finished one must not block the next
-      defaultJobOptions: { ...jobOptions, removeOnComplete: true },
-    });
+      planChange: new Queue<AddonJobData>(QUEUE_NAMES.planChange, { ...opts, defaultJobOptions: { ...jobOptions, removeOnComplete: true } }),
+    };
     // connection errors surface through the calls that fail (→ 503); don't print them twice
-    for (const q of this.all()) q.on('error', () => undefined);
+    for (const q of Object.values(this.made)) q.on('error', () => undefined);
+    return this.made;
+  }
+
+  get provision(): Queue<AddonJobData> {
+    return this.queues().provision;
+  }
+
+  get deprovision(): Queue<AddonJobData> {
+    return this.queues().deprovision;
+  }
+
+  get planChange(): Queue<AddonJobData> {
+    return this.queues().planChange;
   }
 
   all(): Queue<AddonJobData>[] {
@@ -75,6 +100,6 @@ export class AddonQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.all().map((q) => q.close()));
+    if (this.made) await Promise.all(Object.values(this.made).map((q) => q.close()));
   }
 }
