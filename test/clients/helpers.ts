@@ -63,6 +63,8 @@ export function multipartFields(body: string): Record<string, string> {
 
 export function setupNock(): void {
   beforeAll(() => {
+    // Each test file gets its own nock module; make sure it is the one intercepting.
+    if (!nock.isActive()) nock.activate();
     nock.disableNetConnect();
     nock.enableNetConnect('127.0.0.1');
   });
@@ -71,6 +73,8 @@ export function setupNock(): void {
   });
   afterAll(() => {
     nock.enableNetConnect();
+    // Leave no interceptor behind for the next test file in this worker.
+    nock.restore();
   });
 }
 
