@@ -1,5 +1,5 @@
 import type { AddonRecord } from './domain/addon';
-import { newRecord } from './domain/addon';
+import { newRecord, TransitionError } from './domain/addon';
 import { findPlan, PLAN_SLUGS } from './domain/plans';
 import { isSupportedRegion, SUPPORTED_REGIONS } from './domain/regions';
 import { validateUpstream } from './domain/upstream';
@@ -35,6 +35,7 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof HttpError || err instanceof RecordNotFoundError) throw err;
+    if (err instanceof TransitionError) throw conflict(err.message);
     throw unavailable('the add-on service cannot reach its data store; Heroku will retry');
   }
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { type AddonRecord, isActive } from '../domain/addon';
+import { type AddonRecord, canMove, isActive, TransitionError } from '../domain/addon';
 
 /**
  * Add-on records in Redis: one JSON value per uuid, plus a set of the uuids that still have work
@@ -70,6 +70,7 @@ export class AddonStore {
       const cur = JSON.parse(raw) as AddonRecord;
       const next = fn(cur);
       if (!next) return { record: cur, changed: false };
+      if (!canMove(cur.state, next.state)) throw new TransitionError('invalid', `add-on ${uuid} cannot move from ${cur.state} to ${next.state}`);
       const stored: AddonRecord = { ...next, rev: cur.rev + 1, updatedAt: new Date().toISOString() };
       const ok = await this.redis.eval(
         CAS_LUA,

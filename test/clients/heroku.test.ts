@@ -1,10 +1,10 @@
+import { validateUpstream } from '../../src/domain/upstream';
 import nock from 'nock';
 import { UpstreamError, isPermanent, isRetryable } from '../../src/clients/errors';
 import {
   RefreshingHerokuTokenSource,
   createHerokuClients,
   pickAppHost,
-  validateUpstreamOption,
   type HerokuClientConfig,
   type HerokuTokenSource,
 } from '../../src/clients/heroku';
@@ -267,13 +267,13 @@ describe('pickAppHost', () => {
   });
 });
 
-describe('validateUpstreamOption', () => {
+describe('validateUpstream (the --upstream option)', () => {
   it.each([
     ['https://api.example.com', 'https://api.example.com'],
     ['https://api.example.com/', 'https://api.example.com'],
     ['  https://API.Example.com:8443/v1/  ', 'https://api.example.com:8443/v1'],
   ])('accepts %s', (raw, url) => {
-    expect(validateUpstreamOption(raw)).toEqual({ ok: true, url });
+    expect(validateUpstream(raw)).toEqual({ ok: true, url });
   });
 
   it.each([
@@ -289,8 +289,8 @@ describe('validateUpstreamOption', () => {
     ['https://[::1]/', /public/],
     ['https://intranet/', /public/],
   ])('refuses %j', (raw, message) => {
-    const r = validateUpstreamOption(raw);
+    const r = validateUpstream(raw);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toMatch(message);
+    if (!r.ok) expect(r.message).toMatch(message);
   });
 });

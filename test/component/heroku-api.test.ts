@@ -21,6 +21,11 @@ afterAll(async () => {
 const post = (body: unknown, a = auth) =>
   request(ctx.app).post('/heroku/resources').set('Authorization', a).set('Accept', 'application/vnd.heroku-addons+json; version=3').send(body as object);
 
+async function tombstone(uuid: string) {
+  await ctx.store.update(uuid, (r) => ({ ...r, state: 'deprovisioning' }));
+  await ctx.store.update(uuid, (r) => ({ ...r, state: 'deprovisioned' }));
+}
+
 async function jobIds(queue: 'provision' | 'deprovision' | 'planChange'): Promise<string[]> {
   const jobs = await ctx.queues[queue].getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized']);
   return jobs.map((j) => j.id as string);
@@ -78,7 +83,7 @@ describe('POST /heroku/resources (provision)', () => {
   it('a deprovisioned uuid → 410', async () => {
     const body = provisionBody();
     await post(body);
-    await ctx.store.update(body.uuid, (r) => ({ ...r, state: 'deprovisioned' }));
+    await tombstone(body.uuid);
     const res = await post(body);
     expect(res.status).toBe(410);
   });
@@ -165,7 +170,7 @@ describe('PUT /heroku/resources/:id (plan change)', () => {
     expect((await put(body.uuid, { plan: 'gold' })).status).toBe(422);
     expect((await ctx.store.get(body.uuid))?.plan).toBe('test');
     expect((await request(ctx.app).put(`/heroku/resources/${body.uuid}`).send({ plan: 'basic' })).status).toBe(401);
-    await ctx.store.update(body.uuid, (r) => ({ ...r, state: 'deprovisioned' }));
+    await tombstone(body.uuid);
     expect((await put(body.uuid, { plan: 'basic' })).status).toBe(410);
   });
 });
@@ -191,7 +196,7 @@ describe('DELETE /heroku/resources/:id (deprovision)', () => {
   it('a tombstone answers 204 again; never seen → 404; bad credentials → 401', async () => {
     const body = provisionBody();
     await post(body);
-    await ctx.store.update(body.uuid, (r) => ({ ...r, state: 'deprovisioned' }));
+    await tombstone(body.uuid);
     expect((await del(body.uuid)).status).toBe(204);
     expect((await del(randomUUID())).status).toBe(404);
     expect((await del('not-a-uuid')).status).toBe(404);

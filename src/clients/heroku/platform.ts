@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { UnexpectedResponseError } from '../errors';
 import type { HttpClient } from '../http';
 
@@ -107,35 +106,4 @@ export function pickAppHost(domains: readonly { hostname?: unknown; kind?: unkno
     .map((d) => ({ host: (d.hostname as string).trim().toLowerCase().replace(/\.$/, ''), kind: d.kind }))
     .filter((d) => d.host.endsWith('.herokuapp.com') && !d.host.startsWith('*'));
   return (hosts.find((d) => d.kind === 'heroku') ?? hosts[0])?.host ?? null;
-}
-
-export type UpstreamOptionResult = { ok: true; url: string } | { ok: false; error: string };
-
-/**
- * Checks an `--upstream=<url>` option: an `https:` URL with a public host name, no credentials,
- * no query or fragment. Returns the normalized origin + path (no trailing slash), or an error
- * message fit for the user.
- */
-export function validateUpstreamOption(raw: string): UpstreamOptionResult {
-  const text = typeof raw === 'string' ? raw.trim() : '';
-  if (!text) return { ok: false, error: 'upstream must be a URL, e.g. https://api.example.com' };
-  if (text.length > 2048) return { ok: false, error: 'upstream URL is too long (2048 characters at most)' };
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    return { ok: false, error: 'upstream is not a valid URL' };
-  }
-  if (u.protocol !== 'https:') return { ok: false, error: 'upstream must use https://' };
-  if (!u.hostname) return { ok: false, error: 'upstream URL has no host' };
-  if (u.username || u.password) return { ok: false, error: 'upstream URL must not contain credentials' };
-  if (u.search || u.hash || text.includes('?') || text.includes('#')) {
-    return { ok: false, error: 'upstream URL must not have a query string or fragment' };
-  }
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) || host === 'localhost' || host.endsWith('.localhost') || !host.includes('.')) {
-    return { ok: false, error: 'upstream host must be a public domain name' };
-  }
-  const path = u.pathname === '/' ? '' : u.pathname.replace(/\/+$/, '');
-  return { ok: true, url: `${u.origin}${path}` };
 }
