@@ -78,6 +78,10 @@ const schema = z.object({
   /** A record untouched for this long whose job is missing is re-queued by the sweeper. */
   SWEEP_STALE_MS: intFrom(30_000, 0),
   SESSION_TTL_SECONDS: intFrom(3600, 60),
+  /** Port of the worker's small ops server (/metrics, /healthz, /readyz); 0 picks a free port. */
+  WORKER_METRICS_PORT: intFrom(9464, 0).pipe(z.number().max(65535)),
+  /** /readyz: a waiting job older than this, with no worker progress for as long, means "not ready". */
+  READINESS_STALE_MS: intFrom(60_000, 1_000),
   /** BullMQ: how often a worker looks for jobs whose worker died (stalled), and how long a job lock lives. */
   WORKER_STALLED_INTERVAL_MS: intFrom(30_000, 100),
   WORKER_LOCK_DURATION_MS: intFrom(30_000, 100),
