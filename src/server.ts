@@ -2,6 +2,9 @@ import type { Server } from 'node:http';
 import { buildApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createRuntime } from './runtime';
+import { createReadiness } from './health';
+import { createMetrics, ssoMetricsHooks } from './metrics';
+import { mountOperatorRoutes } from './http/admin';
 
 /** The web process: listen, and on SIGTERM stop accepting, drain, close. */
 export async function main(): Promise<Server> {
@@ -16,12 +19,13 @@ export async function main(): Promise<Server> {
     throw err;
   }
   const rt = createRuntime('web', config);
+  const metrics = createMetrics({ queues: () => rt.queues.all() });
   const app = buildApp({
     ...rt,
-    readiness: async () => {
-      const pong = await rt.redis.ping();
-      return { ok: pong === 'PONG', redis: pong === 'PONG' ? 'up' : 'down' };
-    },
+    readiness: createReadiness({ redis: rt.redis, queues: rt.queues.all(), keyPrefix: config.KEY_PREFIX }, config.READINESS_STALE_MS),
+    sso: ssoMetricsHooks(metrics),
+    extra: (a) =>
+      mountOperatorRoutes(a, { queues: rt.queues.all(), adminPassword: config.ADMIN_PASSWORD, registry: metrics.registry, publicUrl: config.PUBLIC_URL }),
   });
   const server = app.listen(config.PORT, () => rt.logger.info({ port: config.PORT }, 'web listening'));
   server.keepAliveTimeout = 65_000;
