@@ -1,0 +1,56 @@
+import type { ProvisionRequestBody, SandboxAddon } from '../heroku';
+import { brief, call, joinUrl } from './http';
+
+/** The Heroku stand-in's control endpoints (`/__sandbox/...`), over HTTP: it may run in another process. */
+
+export interface StandInAddon extends SandboxAddon {
+  actions: { provision: number; deprovision: number };
+}
+
+export interface NewAddonInput {
+  plan: string;
+  appName?: string;
+  options?: Record<string, string>;
+  uuid?: string;
+}
+
+export class StandIn {
+  constructor(readonly url: string) {}
+
+  /** A new add-on as `heroku addons:create` makes it: the provision body, with a fresh OAuth grant. */
+  async createAddon(input: NewAddonInput): Promise<ProvisionRequestBody> {
+    const res = await call(joinUrl(this.url, '/__sandbox/addons'), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(input),
+    });
+    if (res.status !== 201 || typeof (res.json as { uuid?: unknown } | undefined)?.uuid !== 'string') {
+      throw new Error(`the Heroku stand-in refused a new add-on: ${res.status} ${brief(res.text)}`);
+    }
+    return res.json as ProvisionRequestBody;
+  }
+
+  async addon(uuid: string): Promise<StandInAddon | undefined> {
+    const res = await call(joinUrl(this.url, `/__sandbox/addons/${encodeURIComponent(uuid)}`));
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw new Error(`the Heroku stand-in answered ${res.status} for add-on ${uuid}: ${brief(res.text)}`);
+    return res.json as StandInAddon;
+  }
+
+  /**
+   * Polls until the add-on leaves `provisioning` (provisioned, or deprovisioned = failed) or
+   * `waitMs` passes. Answers the last view seen.
+   */
+  async waitForProvisionOutcome(uuid: string, waitMs: number, pollMs = 100): Promise<{ addon?: StandInAddon; timedOut: boolean }> {
+    const until = Date.now() + waitMs;
+    let last: StandInAddon | undefined;
+    for (;;) {
+      last = await this.addon(uuid);
+      if (last && (last.state === 'provisioned' || last.state === 'deprovisioned')) return { addon: last, timedOut: false };
+      if (Date.now() >= until) return { addon: last, timedOut: true };
+      await sleep(Math.min(pollMs, Math.max(0, until - Date.now())));
+    }
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

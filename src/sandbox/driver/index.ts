@@ -1,0 +1,6 @@
+export { runCheck, EXPECTED_CONFIG_VARS, type CheckOptions, type CheckResult } from './check';
+export { main } from './cli';
+export { parseDriverArgs, UsageError, USAGE, type DriverOptions, type Credentials } from './options';
+export { ServiceClient } from './service';
+export { StandIn } from './heroku';
+export { resourceToken, userScopedToken, ssoForm } from './tokens';
