@@ -22,5 +22,4 @@ describe('kill -9 of the worker process, then a restart', () => {
       return describeCrash(r);
     });
   }, 60_000);
-
 });

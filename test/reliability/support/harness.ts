@@ -20,6 +20,7 @@ import { createLogger } from '../../../src/logger';
 import { AddonQueues } from '../../../src/queue';
 import { AddonStore } from '../../../src/store/addons';
 import { SecretBox } from '../../../src/secrets';
+import { createWorkflowDeps, startRunner, type Runner, type WorkflowHooks } from '../../../src/workflows';
 import { createAnypointSandbox, type AnypointSandbox, type SandboxInventory } from '../../../src/sandbox/anypoint';
 import { createHerokuSandbox, type HerokuSandbox } from '../../../src/sandbox/heroku';
 import { basic, deletePrefix, LogCapture, REDIS_URL, testConfig, uniquePrefix } from '../../helpers/context';
@@ -517,4 +518,49 @@ export function rawRequest(
 
 export function closeAgent() {
   agent.destroy();
+}
+
+// ---------------------------------------------------------------------------------------------
+// in-process workers (for the scenarios that need no process kill)
+
+export interface InProcessWorkers {
+  runner: Runner;
+  sweeps: number;
+  close(): Promise<void>;
+}
+
+/** BullMQ workers plus the sweeper on its interval, as src/worker.ts runs them, inside the test process. */
+export function startWorkers(env: Env, opts: { hooks?: WorkflowHooks; sweep?: boolean } = {}): InProcessWorkers {
+  const logger = createLogger({ level: 'info' }, env.logs);
+  const deps = createWorkflowDeps({ config: env.config, logger, store: env.store, box: env.box, queues: env.queues }, { hooks: opts.hooks });
+  const runner = startRunner(deps, { connection: env.redis, concurrency: env.config.WORKER_CONCURRENCY });
+  const w: InProcessWorkers = {
+    runner,
+    sweeps: 0,
+    async close() {
+      clearInterval(timer);
+      await runner.close();
+    },
+  };
+  const timer = setInterval(() => {
+    if (opts.sweep === false) return;
+    w.sweeps++;
+    runner.sweep().catch(() => undefined);
+  }, env.config.SWEEP_INTERVAL_MS);
+  return w;
+}
+
+/** Listens the env's web app on a loopback port (for concurrent raw HTTP). */
+export async function listen(app: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer(app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
