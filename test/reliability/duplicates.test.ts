@@ -19,8 +19,8 @@ afterAll(async () => {
   await stopAll();
 });
 
-const json = (body: unknown) => ({ 'Content-Type': 'application/json', Authorization: env.auth, Connection: 'keep-alive' });
-const post = (body: unknown) => rawRequest(web.url, { method: 'POST', path: '/heroku/resources', headers: json(body), body: JSON.stringify(body) });
+const json = () => ({ 'Content-Type': 'application/json', Authorization: env.auth, Connection: 'keep-alive' });
+const post = (body: unknown) => rawRequest(web.url, { method: 'POST', path: '/heroku/resources', headers: json(), body: JSON.stringify(body) });
 const del = (uuid: string) => rawRequest(web.url, { method: 'DELETE', path: `/heroku/resources/${uuid}`, headers: { Authorization: env.auth } });
 
 function tally(statuses: number[]): string {
@@ -75,7 +75,7 @@ describe('duplicate storms', () => {
       expect(again.map((r) => r.status)).toEqual(Array(10).fill(204));
       const reprov = await Promise.all(Array.from({ length: 20 }, () => post(body)));
       expect(reprov.map((r) => r.status)).toEqual(Array(20).fill(410));
-      const put = await rawRequest(web.url, { method: 'PUT', path: `/heroku/resources/${uuid}`, headers: json({}), body: JSON.stringify({ plan: 'premium' }) });
+      const put = await rawRequest(web.url, { method: 'PUT', path: `/heroku/resources/${uuid}`, headers: json(), body: JSON.stringify({ plan: 'premium' }) });
       expect(put.status).toBe(410);
       await sleep(300);
       const rec = await env.record(uuid);
