@@ -1,0 +1,509 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DEV_SECRETS } from '../src/config';
+import { DEFAULT_JOB_OPTIONS, bullPrefix } from '../src/queue';
+import { createAnypointSandbox } from '../src/sandbox/anypoint';
+import { createHerokuSandbox, type ProvisionRequestBody } from '../src/sandbox/heroku';
+import { acceptRequest, basicHeader, load, provisionBody, ssoRequest, type LoadResult } from './lib/load';
+import {
+  commandStats,
+  deciles,
+  deletePrefix,
+  diffStats,
+  freePort,
+  median,
+  rssOf,
+  sleep,
+  spawnTs,
+  startPrivateRedis,
+  totalCommands,
+  waitHttp,
+  type Child,
+} from './lib/proc';
+
+/** The benchmark phases. Each returns plain data for the results file. */
+
+export interface BenchOpts {
+  quick: boolean;
+  rounds: number;
+  runPrefix: string;
+  sharedRedisUrl: string;
+  /** extra node flags for the product's processes (e.g. --cpu-prof) */
+  productNodeArgs: string[];
+  log: (msg: string) => void;
+}
+
+const ADDON_ID = 'anypoint-api-gateway';
+const ADDON_PASSWORD = DEV_SECRETS.ADDON_PASSWORD;
+const AUTH = basicHeader(ADDON_ID, ADDON_PASSWORD);
+
+interface Pair {
+  product: LoadResult[];
+  baseline: LoadResult[];
+}
+
+function summarizePair(p: Pair) {
+  const pr = median(p.product.map((r) => r.rps));
+  const br = median(p.baseline.map((r) => r.rps));
+  return {
+    product: { rps: pr, p50: median(p.product.map((r) => r.p50)), p99: median(p.product.map((r) => r.p99)) },
+    baseline: { rps: br, p50: median(p.baseline.map((r) => r.p50)), p99: median(p.baseline.map((r) => r.p99)) },
+    ratio: pr / br,
+    rounds: p,
+  };
+}
+
+/** Which entry served the web tier in this run ('src/server.ts' unless it failed at start-up). */
+export const webEntry = { used: 'src/server.ts', note: '' };
+
+async function startWeb(name: string, env: Record<string, string>, nodeArgs: string[]): Promise<{ child: Child; url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const fullEnv = { LOG_LEVEL: 'warn', PORT: String(port), ...env };
+  if (webEntry.used === 'src/server.ts') {
+    const child = spawnTs(name, 'src/server.ts', fullEnv, nodeArgs);
+    try {
+      await waitHttp(`${url}/healthz`, child);
+      return { child, url };
+    } catch (err) {
+      await child.stop();
+      if (!/Redis connection not ready/.test(child.output())) throw err;
+      webEntry.used = 'bench/lib/web.ts';
+      webEntry.note = 'src/server.ts exited at start-up ("Redis connection not ready": queues used before the fail-fast connection is ready); the same app wiring was started by bench/lib/web.ts after waiting for Redis';
+    }
+  }
+  const child = spawnTs(name, webEntry.used, fullEnv, nodeArgs);
+  await waitHttp(`${url}/healthz`, child);
+  return { child, url };
+}
+
+/** Runs `fn` over `items` with at most `n` in flight. */
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (i < items.length) await fn(items[i++]);
+    }),
+  );
+}
+
+async function postJson(url: string, body: string): Promise<number> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: AUTH }, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** Mean MEMORY USAGE (bytes, exact) over the given keys that exist. */
+async function memoryUsage(redis: Redis, keys: string[]): Promise<{ mean: number; keys: number }> {
+  const sizes: number[] = [];
+  for (const k of keys) {
+    const n = (await redis.call('MEMORY', 'USAGE', k, 'SAMPLES', '0')) as number | null;
+    if (typeof n === 'number') sizes.push(n);
+  }
+  return { mean: sizes.length ? sizes.reduce((a, b) => a + b, 0) / sizes.length : NaN, keys: sizes.length };
+}
+
+// ───────────────────────────── 1, 2 and web footprint ─────────────────────────────
+
+export async function httpPhases(o: BenchOpts) {
+  const prefix = `${o.runPrefix}-http`;
+  const basePrefix = `${o.runPrefix}-http-base`;
+  const shared = new Redis(o.sharedRedisUrl, { maxRetriesPerRequest: 3 });
+  const web = await startWeb('web', { REDIS_URL: o.sharedRedisUrl, KEY_PREFIX: prefix }, o.productNodeArgs);
+  const acceptPort = await freePort();
+  const accept = spawnTs('baseline-accept', 'bench/baselines/accept.ts', {
+    PORT: String(acceptPort),
+    REDIS_URL: o.sharedRedisUrl,
+    KEY_PREFIX: basePrefix,
+    ADDON_ID,
+    ADDON_PASSWORD,
+  });
+  const ssoPort = await freePort();
+  const sso = spawnTs('baseline-sso', 'bench/baselines/sso.ts', { PORT: String(ssoPort), SSO_SALT: DEV_SECRETS.SSO_SALT });
+  const acceptUrl = `http://127.0.0.1:${acceptPort}`;
+  const ssoUrl = `http://127.0.0.1:${ssoPort}`;
+  await waitHttp(`${acceptUrl}/healthz`, accept);
+  await waitHttp(`${ssoUrl}/healthz`, sso);
+  const clean = async () => {
+    await deletePrefix(shared, prefix);
+    await deletePrefix(shared, basePrefix);
+  };
+
+  try {
+    // 1. accept path
+    const dur = o.quick ? 4 : 20;
+    const warm = o.quick ? 1 : 3;
+    o.log(`accept: warm-up ${warm} s each`);
+    await load({ url: web.url, connections: 50, duration: warm, request: acceptRequest(AUTH) });
+    await load({ url: acceptUrl, connections: 50, duration: warm, request: acceptRequest(AUTH) });
+    await clean();
+    const acc: Pair = { product: [], baseline: [] };
+    for (let r = 0; r < o.rounds; r++) {
+      const order = r % 2 === 0 ? (['product', 'baseline'] as const) : (['baseline', 'product'] as const);
+      for (const which of order) {
+        const res = await load({ url: which === 'product' ? web.url : acceptUrl, connections: 50, duration: dur, request: acceptRequest(AUTH) });
+        acc[which].push(res);
+        o.log(`accept round ${r + 1} ${which}: ${res.rps.toFixed(0)} req/s p50 ${res.p50} ms p99 ${res.p99} ms statuses ${JSON.stringify(res.statuses)} errors ${res.errors}`);
+        await clean(); // the queue and records: flushed between runs so every run starts from the same state
+      }
+    }
+
+    // 2. SSO: add-ons provisioned (accepted) first, then valid tokens for them
+    const ids = Array.from({ length: 50 }, () => randomUUID());
+    for (const id of ids) {
+      const st = await postJson(`${web.url}/heroku/resources`, provisionBody(id));
+      if (st !== 202) throw new Error(`provision for SSO answered ${st}`);
+    }
+    const ssoDur = o.quick ? 2 : 10;
+    await load({ url: web.url, connections: 50, duration: warm, request: ssoRequest(ids, DEV_SECRETS.SSO_SALT) });
+    await load({ url: ssoUrl, connections: 50, duration: warm, request: ssoRequest(ids, DEV_SECRETS.SSO_SALT) });
+    const ssoPair: Pair = { product: [], baseline: [] };
+    for (let r = 0; r < o.rounds; r++) {
+      const order = r % 2 === 0 ? (['product', 'baseline'] as const) : (['baseline', 'product'] as const);
+      for (const which of order) {
+        const res = await load({ url: which === 'product' ? web.url : ssoUrl, connections: 50, duration: ssoDur, request: ssoRequest(ids, DEV_SECRETS.SSO_SALT) });
+        ssoPair[which].push(res);
+        o.log(`sso round ${r + 1} ${which}: ${res.rps.toFixed(0)} req/s p50 ${res.p50} ms p99 ${res.p99} ms statuses ${JSON.stringify(res.statuses)}`);
+      }
+    }
+    await clean();
+
+    // 5a. web footprint: RSS across N accepted add-ons (10 connections), and bytes per accepted record
+    const n = o.quick ? 2_000 : 10_000;
+    let done = 0;
+    const samples: { n: number; rss: number }[] = [];
+    const sampler = setInterval(() => {
+      const rss = rssOf(web.child.pid);
+      if (rss) samples.push({ n: done, rss });
+    }, 100);
+    const fp = await load({ url: web.url, connections: 10, amount: n, request: acceptRequest(AUTH), onResponse: () => void done++ });
+    clearInterval(sampler);
+    const recKeys: string[] = [];
+    const [, someKeys] = await shared.scan('0', 'MATCH', `${prefix}:addon:*`, 'COUNT', 500);
+    recKeys.push(...someKeys.slice(0, 100));
+    const acceptedRecord = await memoryUsage(shared, recKeys);
+    const waitingJob = await memoryUsage(
+      shared,
+      recKeys.map((k) => `${bullPrefix(prefix)}:provision:provision_${k.slice(k.lastIndexOf(':') + 1)}`),
+    );
+    const d = deciles(samples.map((s) => s.rss));
+    o.log(`web footprint: ${fp.requests} requests, RSS first decile ${(d.first / 2 ** 20).toFixed(1)} MB, last ${(d.last / 2 ** 20).toFixed(1)} MB`);
+    await clean();
+
+    return {
+      accept: { ...summarizePair(acc), connections: 50, durationSeconds: dur, worker: 'none (accept path only; queue flushed after each run)' },
+      sso: { ...summarizePair(ssoPair), connections: 50, durationSeconds: ssoDur, addons: ids.length },
+      webFootprint: {
+        addons: fp.requests,
+        statuses: fp.statuses,
+        rssFirstDecileMB: d.first / 2 ** 20,
+        rssLastDecileMB: d.last / 2 ** 20,
+        samples: d.samples,
+        acceptedRecordBytes: acceptedRecord.mean,
+        waitingJobBytes: waitingJob.mean,
+        sampledKeys: acceptedRecord.keys,
+      },
+    };
+  } finally {
+    await Promise.all([web.child.stop(), accept.stop(), sso.stop()]);
+    await clean().catch(() => undefined);
+    shared.disconnect();
+  }
+}
+
+// ───────────────────────────── stand-ins + product processes ─────────────────────────────
+
+interface ProductStack {
+  web: { child: Child; url: string };
+  worker: Child;
+  prefix: string;
+  anypointUrl: string;
+  heroku: ReturnType<typeof createHerokuSandbox>;
+  anypoint: ReturnType<typeof createAnypointSandbox>;
+  close(): Promise<void>;
+}
+
+async function productStack(
+  o: BenchOpts,
+  redisUrl: string,
+  prefix: string,
+  sandbox: { deployDelayMs: number; latencyMs?: number },
+  env: Record<string, string>,
+): Promise<ProductStack> {
+  const anypoint = createAnypointSandbox({ deployDelayMs: sandbox.deployDelayMs, seed: 1 });
+  const heroku = createHerokuSandbox({ maxCalls: 20_000 });
+  const a = await anypoint.start(0);
+  const h = await heroku.start(0);
+  if (sandbox.latencyMs) {
+    anypoint.setFaults([{ path: '.*', latencyMs: sandbox.latencyMs }]);
+    heroku.setFaults([{ path: '*', latencyMs: sandbox.latencyMs }]);
+  }
+  const common = {
+    REDIS_URL: redisUrl,
+    KEY_PREFIX: prefix,
+    ANYPOINT_BASE_URL: a.url,
+    HEROKU_API_URL: h.url,
+    HEROKU_ID_URL: h.url,
+    ANYPOINT_PROXY_SCHEME: 'http',
+    JOB_BACKOFF_MS: '50',
+    HTTP_BACKOFF_BASE_MS: '5',
+    HTTP_BACKOFF_MAX_MS: '50',
+    SWEEP_INTERVAL_MS: '600000',
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+  const web = await startWeb('web', common, []);
+  const worker = spawnTs('worker', 'src/worker.ts', common, o.productNodeArgs);
+  return {
+    web,
+    worker,
+    prefix,
+    anypointUrl: a.url,
+    heroku,
+    anypoint,
+    async close() {
+      await Promise.all([web.child.stop(), worker.stop()]);
+      await anypoint.close();
+      await heroku.close();
+    },
+  };
+}
+
+/** Posts every body (≤ 20 in flight), then waits until no record is provisioning. */
+async function provisionAll(s: ProductStack, redis: Redis, bodies: ProvisionRequestBody[], timeoutMs: number): Promise<void> {
+  await pool(bodies, 20, async (b) => {
+    const st = await postJson(`${s.web.url}/heroku/resources`, JSON.stringify(b));
+    if (st !== 202) throw new Error(`provision answered ${st}`);
+  });
+  const until = Date.now() + timeoutMs;
+  while ((await redis.scard(`${s.prefix}:addons:active`)) > 0) {
+    if (Date.now() > until) throw new Error(`add-ons still provisioning after ${timeoutMs} ms; worker output:\n${s.worker.output()}`);
+    if (s.worker.proc.exitCode !== null) throw new Error(`worker exited:\n${s.worker.output()}`);
+    await sleep(20);
+  }
+}
+
+async function recordsOf(redis: Redis, prefix: string, uuids: string[]) {
+  const raw = await redis.mget(...uuids.map((u) => `${prefix}:addon:${u}`));
+  return raw.map((r) => (r ? (JSON.parse(r) as { state: string; createdAt: string; provisionedAt?: string; failureReason?: string }) : null));
+}
+
+async function hopsOf(redis: Redis, prefix: string, uuids: string[]): Promise<number[]> {
+  const p = redis.pipeline();
+  for (const u of uuids) p.hget(`${bullPrefix(prefix)}:provision:provision_${u}`, 'ats');
+  const res = (await p.exec()) ?? [];
+  return res.map(([, v]) => Number(v));
+}
+
+// ───────────────────────────── 3, worker footprint, kept jobs ─────────────────────────────
+
+export async function pipelinePhase(o: BenchOpts) {
+  const n = o.quick ? 200 : 1_000;
+  const priv = await startPrivateRedis();
+  const redis = priv.client;
+  const prefix = `${o.runPrefix}-pipe`;
+  const basePrefix = `${o.runPrefix}-pipe-base`;
+  const s = await productStack(o, priv.url, prefix, { deployDelayMs: 0 }, { DEPLOY_POLL_MS: '50' });
+  let base: Child | undefined;
+  const baseQueue = new Queue('provision', { connection: redis.duplicate({ maxRetriesPerRequest: null }), prefix: `${basePrefix}:bull`, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  const rssSamples: number[] = [];
+  let workerAddons = 0;
+  try {
+    // warm-up (JIT, tokens, connections) and the hop count of one provision job
+    const warm = Array.from({ length: 20 }, () => s.heroku.createAddon({ plan: 'test' }));
+    await provisionAll(s, redis, warm, 120_000);
+    workerAddons += warm.length;
+    const warmHops = await hopsOf(redis, prefix, warm.map((b) => b.uuid));
+    const hops = Math.max(1, Math.round(median(warmHops)));
+    base = spawnTs('baseline-queue-worker', 'bench/baselines/queue-worker.ts', {
+      REDIS_URL: priv.url,
+      BULL_PREFIX: `${basePrefix}:bull`,
+      QUEUE: 'provision',
+      HOPS: String(hops),
+      CONCURRENCY: '10',
+    });
+    let baseDone = 0;
+    const baseCompletedKey = `${basePrefix}:bull:provision:completed`;
+    const runBaseline = async (count: number) => {
+      const t0 = performance.now();
+      await pool(
+        Array.from({ length: count }, () => randomUUID()),
+        20,
+        async (u) => void (await baseQueue.add('provision', { uuid: u }, { jobId: `provision_${u}` })),
+      );
+      const until = Date.now() + 120_000;
+      while ((await redis.zcard(baseCompletedKey)) < baseDone + count) {
+        if (Date.now() > until || base?.proc.exitCode !== null) throw new Error(`baseline worker stuck:\n${base?.output()}`);
+        await sleep(20);
+      }
+      baseDone += count;
+      return performance.now() - t0;
+    };
+    await runBaseline(20); // warm-up; also waits for the baseline worker to be up
+
+    const product: { perSecond: number; commandsPerAddon: number; seconds: number; provisioned: number; failed: number; hopsMedian: number; commandstats: Record<string, number> }[] = [];
+    const baseline: { perSecond: number; commandsPerJob: number; seconds: number; commandstats: Record<string, number> }[] = [];
+    for (let r = 0; r < o.rounds; r++) {
+      const order = r % 2 === 0 ? (['product', 'baseline'] as const) : (['baseline', 'product'] as const);
+      for (const which of order) {
+        const c0 = await totalCommands(redis);
+        const st0 = await commandStats(redis);
+        if (which === 'product') {
+          const bodies = Array.from({ length: n }, () => s.heroku.createAddon({ plan: 'test' }));
+          const sampler = setInterval(() => {
+            const rss = rssOf(s.worker.pid);
+            if (rss) rssSamples.push(rss);
+          }, 250);
+          const t0 = performance.now();
+          await provisionAll(s, redis, bodies, 300_000).finally(() => clearInterval(sampler));
+          const ms = performance.now() - t0;
+          const c1 = await totalCommands(redis);
+          const st = diffStats(await commandStats(redis), st0);
+          workerAddons += n;
+          const ids = bodies.map((b) => b.uuid);
+          const recs = await recordsOf(redis, prefix, ids);
+          const hopsAll = await hopsOf(redis, prefix, ids);
+          const row = {
+            perSecond: n / (ms / 1000),
+            commandsPerAddon: (c1 - c0 - 2) / n,
+            seconds: ms / 1000,
+            provisioned: recs.filter((x) => x?.state === 'provisioned').length,
+            failed: recs.filter((x) => x?.state === 'failed').length,
+            hopsMedian: median(hopsAll),
+            commandstats: Object.fromEntries(Object.entries(st).map(([k, v]) => [k, Math.round((v / n) * 100) / 100])),
+          };
+          product.push(row);
+          o.log(`pipeline round ${r + 1} product: ${row.perSecond.toFixed(1)} add-ons/s, ${row.commandsPerAddon.toFixed(1)} Redis commands/add-on, ${row.provisioned}/${n} provisioned, hops ${row.hopsMedian}`);
+        } else {
+          const ms = await runBaseline(n);
+          const c1 = await totalCommands(redis);
+          const st = diffStats(await commandStats(redis), st0);
+          const row = {
+            perSecond: n / (ms / 1000),
+            commandsPerJob: (c1 - c0 - 2) / n,
+            seconds: ms / 1000,
+            commandstats: Object.fromEntries(Object.entries(st).map(([k, v]) => [k, Math.round((v / n) * 100) / 100])),
+          };
+          baseline.push(row);
+          o.log(`pipeline round ${r + 1} baseline: ${row.perSecond.toFixed(1)} jobs/s, ${row.commandsPerJob.toFixed(1)} Redis commands/job`);
+        }
+      }
+    }
+
+    // footprint: bytes per provisioned record and per finished job kept; the kept-jobs bound
+    const [, recKeys] = await redis.scan('0', 'MATCH', `${prefix}:addon:*`, 'COUNT', 1000);
+    const sample = recKeys.slice(0, 100);
+    const record = await memoryUsage(redis, sample);
+    const jobKeys = sample.map((k) => `${bullPrefix(prefix)}:provision:provision_${k.slice(k.lastIndexOf(':') + 1)}`);
+    const job = await memoryUsage(redis, jobKeys);
+    const completedKey = `${bullPrefix(prefix)}:provision:completed`;
+    const failedKey = `${bullPrefix(prefix)}:provision:failed`;
+    const kept = await redis.zcard(completedKey);
+    const keptFailed = await redis.zcard(failedKey);
+    const zset = await memoryUsage(redis, [completedKey]);
+    const removeOnComplete = DEFAULT_JOB_OPTIONS.removeOnComplete as { age: number; count: number };
+    const removeOnFail = DEFAULT_JOB_OPTIONS.removeOnFail as { age: number; count: number };
+    const boundOk = kept <= removeOnComplete.count && keptFailed <= removeOnFail.count;
+    if (!boundOk) throw new Error(`kept jobs over the bound: ${kept} completed, ${keptFailed} failed`);
+    const perKeptJob = job.mean + zset.mean / Math.max(1, kept);
+    const d = deciles(rssSamples);
+    o.log(`worker footprint: ${workerAddons} add-ons, RSS first decile ${(d.first / 2 ** 20).toFixed(1)} MB, last ${(d.last / 2 ** 20).toFixed(1)} MB`);
+
+    const pr = median(product.map((x) => x.perSecond));
+    const br = median(baseline.map((x) => x.perSecond));
+    return {
+      pipeline: {
+        addonsPerRound: n,
+        hopsPerProvisionJob: hops,
+        workerConcurrency: 10,
+        deployDelayMs: 0,
+        deployPollMs: 50,
+        product: { perSecond: pr, commandsPerAddon: median(product.map((x) => x.commandsPerAddon)) },
+        baseline: { perSecond: br, commandsPerJob: median(baseline.map((x) => x.commandsPerJob)) },
+        ratio: pr / br,
+        rounds: { product, baseline },
+      },
+      workerFootprint: {
+        addons: workerAddons,
+        rssFirstDecileMB: d.first / 2 ** 20,
+        rssLastDecileMB: d.last / 2 ** 20,
+        samples: d.samples,
+      },
+      redisFootprint: {
+        provisionedRecordBytes: record.mean,
+        finishedJobBytes: perKeptJob,
+        jobHashBytes: job.mean,
+        sampledKeys: record.keys,
+        keptCompleted: kept,
+        keptFailed,
+        removeOnComplete,
+        removeOnFail,
+        boundHolds: boundOk,
+        keptJobsAtBoundMB: (perKeptJob * removeOnComplete.count) / 2 ** 20,
+      },
+    };
+  } finally {
+    await baseQueue.close().catch(() => undefined);
+    await s.close();
+    await base?.stop();
+    await priv.stop();
+  }
+}
+
+// ───────────────────────────── 4. overhead with latency ─────────────────────────────
+
+export async function overheadPhase(o: BenchOpts) {
+  const latencyMs = 50;
+  const deployDelayMs = 2_000;
+  const pollMs = Number(process.env.BENCH_DEPLOY_POLL_MS ?? 100);
+  const n = o.quick ? 3 : 7;
+  const priv = await startPrivateRedis();
+  const redis = priv.client;
+  const prefix = `${o.runPrefix}-over`;
+  const s = await productStack(o, priv.url, prefix, { deployDelayMs, latencyMs }, { DEPLOY_POLL_MS: String(pollMs) });
+  const anypointTotal = async () => {
+    const res = await fetch(`${s.anypointUrl}/__sandbox/calls?limit=0`);
+    return ((await res.json()) as { total: number }).total;
+  };
+  try {
+    // warm-up add-on: the Anypoint token and organisation lookups are cached by the worker afterwards
+    await provisionAll(s, redis, [s.heroku.createAddon({ plan: 'test' })], 60_000);
+    const rows: { ms: number; calls: number; polls: number; critical: number; ideal: number; ratio: number }[] = [];
+    for (let i = 0; i < n; i++) {
+      const body = s.heroku.createAddon({ plan: 'test' });
+      await sleep(200); // let the call logs settle
+      const h0 = s.heroku.calls().length;
+      const a0 = await anypointTotal();
+      await provisionAll(s, redis, [body], 60_000);
+      await sleep(200);
+      const calls = s.heroku.calls().length - h0 + ((await anypointTotal()) - a0);
+      const [rec] = await recordsOf(redis, prefix, [body.uuid]);
+      if (rec?.state !== 'provisioned' || !rec.provisionedAt) throw new Error(`add-on not provisioned: ${JSON.stringify(rec)}`);
+      const ms = Date.parse(rec.provisionedAt) - Date.parse(rec.createdAt);
+      // every job start after the deploy polls CloudHub once; those polls overlap the 2 s deploy
+      const [polls] = await hopsOf(redis, prefix, [body.uuid]);
+      const critical = calls - polls;
+      const ideal = critical * latencyMs + deployDelayMs;
+      rows.push({ ms, calls, polls, critical, ideal, ratio: ms / ideal });
+      o.log(`overhead add-on ${i + 1}: ${ms} ms; ${calls} calls (${polls} deploy polls, ${critical} on the critical path), ideal ${ideal} ms, ratio ${(ms / ideal).toFixed(3)}`);
+    }
+    const critical = median(rows.map((r) => r.critical));
+    return {
+      overhead: {
+        latencyMs,
+        deployDelayMs,
+        deployPollMs: pollMs,
+        addons: n,
+        medianMs: median(rows.map((r) => r.ms)),
+        criticalCalls: critical,
+        idealMs: critical * latencyMs + deployDelayMs,
+        ratio: median(rows.map((r) => r.ratio)),
+        rows,
+      },
+    };
+  } finally {
+    await s.close();
+    await priv.stop();
+  }
+}
