@@ -74,7 +74,7 @@ export async function provision(deps: CommandDeps, body: ProvisionBody): Promise
     if (record.state === 'deprovisioned' || record.state === 'deprovisioning' || record.state === 'failed') {
       throw gone(`add-on ${uuid} was removed and cannot be provisioned again; create a new add-on`);
     }
-    if (record.plan !== plan.slug) {
+    if (record.plan !== plan.slug && record.provisionPlan !== plan.slug) {
       throw conflict(`add-on ${uuid} already exists with plan '${record.plan}'; change plans with a plan change`);
     }
     if (record.state === 'provisioning') await deps.queues.enqueueProvision(uuid);

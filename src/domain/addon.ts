@@ -61,6 +61,8 @@ export interface AddonRecord {
   uuid: string;
   state: AddonState;
   plan: string;
+  /** The plan of the provision request (a late repeat of that request still gets its 202). */
+  provisionPlan?: string;
   region: string;
   name: string;
   callbackUrl?: string;
@@ -128,6 +130,7 @@ export function newRecord(input: {
     uuid: input.uuid,
     state: 'provisioning',
     plan: input.plan,
+    provisionPlan: input.plan,
     region: input.region,
     name: input.name,
     callbackUrl: input.callbackUrl,

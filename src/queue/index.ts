@@ -34,47 +34,30 @@ export function bullPrefix(keyPrefix: string): string {
 }
 
 export class AddonQueues {
-  private made?: { provision: Queue<AddonJobData>; deprovision: Queue<AddonJobData>; planChange: Queue<AddonJobData> };
+  readonly provision: Queue<AddonJobData>;
+  readonly deprovision: Queue<AddonJobData>;
+  readonly planChange: Queue<AddonJobData>;
+  private readonly own?: Redis;
 
   /**
-   * Queues are made on first use, once the connection is ready: BullMQ asks Redis for its version
-   * when a queue is constructed, and on the web tier's fail-fast connection (no offline queue) that
-   * must not happen while Redis is away — it would leave the queue broken for good.
+   * BullMQ asks Redis for its version when a queue is constructed. On the web tier's fail-fast
+   * connection (no offline queue) that would fail while Redis is still connecting — or away — and
+   * leave the queue broken for good. So the queues get their own duplicate of such a connection
+   * with the offline queue on; its 1 s command timeout still turns an outage into a quick error.
    */
-  constructor(
-    private readonly connection: Redis,
-    private readonly keyPrefix: string,
-    private readonly jobBackoffMs = 1_000,
-  ) {}
-
-  private queues() {
-    if (this.made) return this.made;
-    if (this.connection.status !== 'ready' && this.connection.options.enableOfflineQueue === false) {
-      throw new Error('Redis connection not ready');
+  constructor(connection: Redis, keyPrefix: string, jobBackoffMs = 1_000) {
+    if (connection.options.enableOfflineQueue === false) {
+      this.own = connection.duplicate({ enableOfflineQueue: true });
+      this.own.on('error', () => undefined);
     }
-    const jobOptions: JobsOptions = { ...DEFAULT_JOB_OPTIONS, backoff: { type: 'exponential', delay: this.jobBackoffMs } };
-    const opts = { connection: this.connection, prefix: bullPrefix(this.keyPrefix), defaultJobOptions: jobOptions, skipWaitingForReady: true };
-    this.made = {
-      provision: new Queue<AddonJobData>(QUEUE_NAMES.provision, opts),
-      deprovision: new Queue<AddonJobData>(QUEUE_NAMES.deprovision, opts),
-      // plan changes may repeat (basic → premium → basic): a finished one must not block the next
-      planChange: new Queue<AddonJobData>(QUEUE_NAMES.planChange, { ...opts, defaultJobOptions: { ...jobOptions, removeOnComplete: true } }),
-    };
+    const jobOptions: JobsOptions = { ...DEFAULT_JOB_OPTIONS, backoff: { type: 'exponential', delay: jobBackoffMs } };
+    const opts = { connection: this.own ?? connection, prefix: bullPrefix(keyPrefix), defaultJobOptions: jobOptions, skipWaitingForReady: true };
+    this.provision = new Queue<AddonJobData>(QUEUE_NAMES.provision, opts);
+    this.deprovision = new Queue<AddonJobData>(QUEUE_NAMES.deprovision, opts);
+    // plan changes may repeat (basic → premium → basic): a finished one must not block the next
+    this.planChange = new Queue<AddonJobData>(QUEUE_NAMES.planChange, { ...opts, defaultJobOptions: { ...jobOptions, removeOnComplete: true } });
     // connection errors surface through the calls that fail (→ 503); don't print them twice
-    for (const q of Object.values(this.made)) q.on('error', () => undefined);
-    return this.made;
-  }
-
-  get provision(): Queue<AddonJobData> {
-    return this.queues().provision;
-  }
-
-  get deprovision(): Queue<AddonJobData> {
-    return this.queues().deprovision;
-  }
-
-  get planChange(): Queue<AddonJobData> {
-    return this.queues().planChange;
+    for (const q of this.all()) q.on('error', () => undefined);
   }
 
   all(): Queue<AddonJobData>[] {
@@ -100,6 +83,7 @@ export class AddonQueues {
   }
 
   async close(): Promise<void> {
-    if (this.made) await Promise.all(Object.values(this.made).map((q) => q.close()));
+    await Promise.all(this.all().map((q) => q.close()));
+    this.own?.disconnect();
   }
 }

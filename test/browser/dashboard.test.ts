@@ -69,7 +69,7 @@ it('signs in through the SSO form post and shows the add-on: name, plan and limi
   expect(await page.locator('table >> text=Rate-limit policy').count()).toBe(1);
   expect(await page.getAttribute('a:has-text("open in API Manager")', 'href')).toContain(`/apis/${rec.resources.apiId}`);
   // the session cookie is HttpOnly: page scripts cannot read it
-  expect(await page.evaluate(() => document.cookie)).not.toContain('aag_session');
+  expect(await page.evaluate<string>('document.cookie')).not.toContain('aag_session');
   const cookies = await context.cookies();
   expect(cookies.find((c) => c.name === 'aag_session')?.httpOnly).toBe(true);
   expect(cookies.find((c) => c.name === 'heroku-nav-data')?.value).toBe('nav123');

@@ -162,6 +162,12 @@ describe('PUT /heroku/resources/:id (plan change)', () => {
     const again = await put(body.uuid, { plan: 'premium' });
     expect(again.status).toBe(200);
     expect((await ctx.store.get(body.uuid))!.rev).toBe(rev);
+
+    // a late repeat of the original provision request still gets the same 202
+    const late = await post(body);
+    expect(late.status).toBe(202);
+    expect(late.body.id).toBe(body.uuid);
+    expect((await ctx.store.get(body.uuid))?.plan).toBe('premium');
   });
 
   it('unknown plan → 422; deprovisioned → 410; bad credentials → 401', async () => {
