@@ -60,8 +60,9 @@ export function requestSchema(schema: z.ZodType): JsonSchema {
     io: 'input',
     unrepresentable: 'any',
     override: (ctx) => {
-      const bag = (ctx.zodSchema as unknown as { _zod?: { bag?: { patterns?: Set<RegExp> } } })._zod?.bag;
-      const patterns = bag?.patterns ? [...bag.patterns] : [];
+      type Check = { _zod?: { def?: { check?: string; pattern?: unknown } } };
+      const checks = (ctx.zodSchema as unknown as { _zod?: { def?: { checks?: Check[] } } })._zod?.def?.checks ?? [];
+      const patterns = checks.map((c) => c._zod?.def?.pattern).filter((p): p is RegExp => p instanceof RegExp);
       const js = ctx.jsonSchema as JsonSchema;
       if (patterns.length === 1 && patterns[0].flags.includes('i') && typeof js.pattern === 'string') {
         js.pattern = caseInsensitivePattern(patterns[0].source);
