@@ -306,7 +306,9 @@ export async function pipelinePhase(o: BenchOpts) {
   const basePrefix = `${o.runPrefix}-pipe-base`;
   const s = await productStack(o, priv.url, prefix, { deployDelayMs: 0 }, { DEPLOY_POLL_MS: '50' });
   let base: Child | undefined;
-  const baseQueue = new Queue('provision', { connection: redis.duplicate({ maxRetriesPerRequest: null }), prefix: `${basePrefix}:bull`, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  const baseConn = redis.duplicate({ maxRetriesPerRequest: null });
+  baseConn.on('error', () => undefined);
+  const baseQueue = new Queue('provision', { connection: baseConn, prefix: `${basePrefix}:bull`, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   const rssSamples: number[] = [];
   let workerAddons = 0;
   try {
@@ -445,6 +447,7 @@ export async function pipelinePhase(o: BenchOpts) {
     };
   } finally {
     await baseQueue.close().catch(() => undefined);
+    baseConn.disconnect();
     await s.close();
     await base?.stop();
     await priv.stop();
