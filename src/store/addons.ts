@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { type AddonRecord, canMove, isActive, TransitionError } from '../domain/addon';
 
@@ -27,6 +28,26 @@ if ARGV[4] == '1' then redis.call('SADD', KEYS[2], ARGV[3]) else redis.call('SRE
 return 1
 `;
 
+/** A Lua script run by its SHA (EVALSHA), loaded with EVAL the first time a server lacks it. */
+class Script {
+  readonly sha: string;
+  constructor(readonly lua: string) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  async run(redis: Redis, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
+      return redis.eval(this.lua, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+const CREATE = new Script(CREATE_LUA);
+const CAS = new Script(CAS_LUA);
+
 export type Mutation = (rec: AddonRecord) => AddonRecord | null;
 
 export class StoreConflictError extends Error {}
@@ -47,9 +68,7 @@ export class AddonStore {
 
   /** Writes the record unless one exists. Returns the record that is stored and whether it is new. */
   async create(rec: AddonRecord): Promise<{ created: boolean; record: AddonRecord }> {
-    const existing = (await this.redis.eval(CREATE_LUA, 2, this.key(rec.uuid), this.activeKey, JSON.stringify(rec), rec.uuid)) as
-      | string
-      | null;
+    const existing = (await CREATE.run(this.redis, [this.key(rec.uuid), this.activeKey], [JSON.stringify(rec), rec.uuid])) as string | null;
     if (existing) return { created: false, record: JSON.parse(existing) as AddonRecord };
     return { created: true, record: rec };
   }
@@ -72,16 +91,7 @@ export class AddonStore {
       if (!next) return { record: cur, changed: false };
       if (!canMove(cur.state, next.state)) throw new TransitionError('invalid', `add-on ${uuid} cannot move from ${cur.state} to ${next.state}`);
       const stored: AddonRecord = { ...next, rev: cur.rev + 1, updatedAt: new Date().toISOString() };
-      const ok = await this.redis.eval(
-        CAS_LUA,
-        2,
-        this.key(uuid),
-        this.activeKey,
-        raw,
-        JSON.stringify(stored),
-        uuid,
-        isActive(stored.state) ? '1' : '0',
-      );
+      const ok = await CAS.run(this.redis, [this.key(uuid), this.activeKey], [raw, JSON.stringify(stored), uuid, isActive(stored.state) ? '1' : '0']);
       if (ok === 1) return { record: stored, changed: true };
       // lost a race: read again and re-apply
     }

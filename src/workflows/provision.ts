@@ -127,14 +127,12 @@ const deployProxy: Step = async (deps, rec) => {
   if (rec.resources.cloudHubName && rec.resources.deploymentId) return skip;
   const apiId = rec.resources.apiId as string;
   const startedAt = nowOf(deps).toISOString();
-  // an earlier try may have deployed and died before recording it
+  // name by name: ours from an earlier try that died before recording it (found in our
+  // environment) → adopt it; free → deploy; taken elsewhere (or lost the race) → next suffix
   for (let i = 0; i < CLOUDHUB_NAME_ATTEMPTS; i++) {
     const name = cloudHubNameFor(rec.uuid, i);
     const app = await attempt('looking up the CloudHub application', () => deps.anypoint.cloudhub.getApplication(name));
-    if (app) return done({ cloudHubName: name, deploymentId: rec.resources.deploymentId ?? `existing:${name}`, deployStartedAt: rec.resources.deployStartedAt ?? startedAt });
-  }
-  for (let i = 0; i < CLOUDHUB_NAME_ATTEMPTS; i++) {
-    const name = cloudHubNameFor(rec.uuid, i);
+    if (app) return done({ cloudHubName: name, deploymentId: `existing:${name}`, deployStartedAt: rec.resources.deployStartedAt ?? startedAt });
     const free = await attempt('checking the CloudHub name', () => deps.anypoint.cloudhub.isDomainAvailable(name));
     if (!free) continue;
     try {
@@ -210,7 +208,7 @@ export async function runProvision(deps: WorkflowDeps, uuid: string): Promise<Pr
   if (rec.state !== 'provisioning') return rec.state === 'provisioned' ? 'provisioned' : rec.state === 'failed' ? 'failed' : 'stopped';
 
   for (const [name, step] of PROVISION) {
-    rec = (await deps.store.get(uuid)) as AddonRecord;
+    // `rec` is the record as the last write left it (each done step writes, and so sees a DELETE)
     if (rec.state !== 'provisioning') {
       deps.hooks?.finished?.('provision', 'stopped', rec);
       return 'stopped';
