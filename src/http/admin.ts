@@ -17,7 +17,6 @@ import { openApiRoutes } from './openapi';
  * mistake elsewhere never shows a token on screen.
  */
 
-type BoardServerAdapter = Parameters<typeof createBullBoard>[0]['serverAdapter'];
 
 export const ADMIN_USER = 'admin';
 export const ADMIN_QUEUES_PATH = '/admin/queues';
@@ -79,9 +78,7 @@ export function adminQueuesRoutes(opts: { queues: readonly Queue[]; password: st
   });
   createBullBoard({
     queues: adapters,
-    // @bull-board/express 9.10.1 carries its own copy of @bull-board/api (9.10.1) beside ours
-    // (9.10.2): the shapes match, only TypeScript's private-field nominality differs
-    serverAdapter: serverAdapter as unknown as BoardServerAdapter,
+    serverAdapter,
     options: { uiConfig: { boardTitle: 'anypoint-api-gateway' } },
   });
 
