@@ -18,8 +18,8 @@ describe('metrics hooks', () => {
     wf.finished('deprovision', 'failed', rec);
     wf.finished('plan-change', 'succeeded', rec);
     const up = upstreamMetricsHook(m);
-    up({ api: 'exchange', method: 'POST', path: '/x', status: 201, ms: 40 });
-    up({ api: 'heroku', method: 'GET', path: '/y', ms: 15_000 });
+    up({ api: 'exchange', method: 'POST', path: '/x', status: 201, ms: 40, attempt: 1, requestId: 'r1' });
+    up({ api: 'heroku', method: 'GET', path: '/y', ms: 15_000, attempt: 1, requestId: 'r2' });
     ssoMetricsHooks(m).onLogin('ok');
 
     const text = await m.registry.metrics();
