@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { createAnypointSandbox } from '../src/sandbox/anypoint';
 import { createHerokuSandbox } from '../src/sandbox/heroku';
 import { DEV_SECRETS } from '../src/config';
+import { deleteKeysUnder } from '../src/store/redis';
 
 const ROOT = path.resolve(__dirname, '..');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -208,12 +209,7 @@ async function main() {
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on('exit', r)))));
     const redis = new Redis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysUnder(redis, prefix);
     redis.disconnect();
     await anypoint.close();
     await heroku.close();

@@ -120,6 +120,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return cfg;
 }
 
+/** For the processes' entry points: a bad configuration prints what is wrong and exits 1. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
 export function encryptionKeyBytes(cfg: Pick<Config, 'ENCRYPTION_KEY'>): Buffer {
   const v = cfg.ENCRYPTION_KEY;
   if (/^[0-9a-f]{64}$/i.test(v)) return Buffer.from(v, 'hex');

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { buildApp } from './app';
-import { ConfigError, loadConfig } from './config';
+import { loadConfigOrExit } from './config';
 import { createRuntime } from './runtime';
 import { createReadiness } from './health';
 import { createMetrics, ssoMetricsHooks } from './metrics';
@@ -8,16 +8,7 @@ import { mountOperatorRoutes } from './http/admin';
 
 /** The web process: listen, and on SIGTERM stop accepting, drain, close. */
 export async function main(): Promise<Server> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const rt = createRuntime('web', config);
   const metrics = createMetrics({ queues: () => rt.queues.all() });
   const app = buildApp({

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { loadConfigOrExit } from './config';
 import { createRuntime } from './runtime';
 import { createWorkflowDeps, startRunner } from './workflows';
 import { createMetrics, upstreamMetricsHook, workflowMetricsHooks } from './metrics';
@@ -6,16 +6,7 @@ import { oldestWaiting, ProgressMarker, startHeartbeat, startOpsServer, workerRe
 
 /** The worker process: BullMQ workers and the sweeper; on SIGTERM finish in-flight steps within 25 s. */
 export async function main() {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const rt = createRuntime('worker', config);
   const metrics = createMetrics({ queues: () => rt.queues.all() });
   const deps = createWorkflowDeps(rt, { hooks: workflowMetricsHooks(metrics), onResponse: upstreamMetricsHook(metrics) });

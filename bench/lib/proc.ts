@@ -150,16 +150,7 @@ export async function startPrivateRedis(): Promise<{ url: string; port: number; 
 }
 
 /** Deletes every key under `prefix:` (only what this run made). */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let n = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) n += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return n;
-}
+export { deleteKeysUnder as deletePrefix } from '../../src/store/redis';
 
 export async function totalCommands(redis: Redis): Promise<number> {
   const info = await redis.info('stats');

@@ -65,3 +65,15 @@ export async function waitReady(r: Redis, ms = 5_000): Promise<void> {
     r.on('ready', onReady);
   });
 }
+
+/** Deletes every key under `<prefix>:` (SCAN, never KEYS); returns how many. For tests, tools and the demo. */
+export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let n = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) n += await redis.del(...keys);
+  } while (cursor !== '0');
+  return n;
+}

@@ -8,6 +8,7 @@ import { AddonQueues } from '../../src/queue';
 import { AddonStore } from '../../src/store/addons';
 import { SecretBox } from '../../src/secrets';
 import { encryptionKeyBytes } from '../../src/config';
+import { deleteKeysUnder } from '../../src/store/redis';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -33,14 +34,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 }
 
 /** Deletes every key under a prefix (only what this test made). */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-}
+export const deletePrefix = deleteKeysUnder;
 
 export interface AppContext {
   config: Config;
