@@ -126,6 +126,11 @@ export async function deprovision(deps: CommandDeps, uuid: string): Promise<Comm
   });
 }
 
+/** SSO needs only to know the add-on exists (a tombstone counts: its page says it was removed). */
+export async function addonExists(deps: Pick<CommandDeps, 'store'>, uuid: string): Promise<boolean> {
+  return guarded(() => deps.store.exists(uuid.toLowerCase()));
+}
+
 export async function findAddon(deps: Pick<CommandDeps, 'store'>, uuid: string): Promise<AddonRecord | null> {
   return guarded(() => deps.store.get(uuid.toLowerCase()));
 }

@@ -1,6 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
 import type { Config } from '../config';
-import { findAddon, type CommandDeps } from '../commands';
+import { addonExists, findAddon, type CommandDeps } from '../commands';
 import { isUuid } from '../domain/naming';
 import { readSession, signSession, verifySso, type SessionData } from '../domain/sso';
 import { forbidden, HttpError, notFound, badRequest } from './errors';
@@ -53,8 +53,7 @@ export function ssoRoutes(deps: CommandDeps, cfg: Config, hooks: SsoHooks = {}):
       const why = verdict.reason === 'stale' ? 'the sign-on link has expired' : verdict.reason === 'future' ? 'the sign-on timestamp is in the future' : 'invalid sign-on token';
       throw forbidden(`${why}; open the add-on again from the Heroku dashboard`);
     }
-    const rec = await findAddon(deps, id);
-    if (!rec) {
+    if (!(await addonExists(deps, id))) {
       hooks.onLogin?.('not_found');
       throw notFound('unknown add-on');
     }

@@ -78,6 +78,11 @@ export class AddonStore {
     return raw ? (JSON.parse(raw) as AddonRecord) : null;
   }
 
+  /** Whether a record (or tombstone) exists: one EXISTS, no value transferred. */
+  async exists(uuid: string): Promise<boolean> {
+    return (await this.redis.exists(this.key(uuid))) === 1;
+  }
+
   /**
    * Applies `fn` to the current record atomically. `fn` returns the new record, or null to leave it
    * as it is (the current record is returned). Throws when the record does not exist.
