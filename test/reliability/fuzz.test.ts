@@ -143,7 +143,7 @@ const deprovision: fc.Arbitrary<Req> = fc.tuple(fc.boolean(), auth, fc.oneof(tri
     endpoint: 'deprovision',
     method: 'DELETE',
     path: `/heroku/resources/${id === 'KNOWN' ? known : id}`,
-    headers: authz ? { Authorization: authz } : {},
+    headers: (authz ? { Authorization: authz } : {}) as Record<string, string>,
     ok: authz === goodAuth() ? [404, 431] : [401, 431],
     writes: false,
   };
@@ -222,7 +222,7 @@ const dashboard: fc.Arbitrary<Req> = fc
                 ? `aag_session=${signSession({ uuid: '00000000-0000-4000-8000-000000000001', heroku: true, exp: nowS() + 600 }, secret)}`
                 : `aag_session=${good}`;
     const valid = kind === 'valid' && id0 === 'KNOWN';
-    return { endpoint: 'dashboard', method: 'GET', path: `/dashboard/${id}`, headers: cookie ? { Cookie: cookie } : {}, ok: valid ? [200] : [401, 404, 431], writes: false };
+    return { endpoint: 'dashboard', method: 'GET', path: `/dashboard/${id}`, headers: (cookie ? { Cookie: cookie } : {}) as Record<string, string>, ok: valid ? [200] : [401, 404, 431], writes: false };
   });
 
 const healthz: fc.Arbitrary<Req> = fc.tuple(odd, odd).map(([q, h]) => ({

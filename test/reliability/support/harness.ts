@@ -10,7 +10,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import request from 'supertest';
 import { buildApp } from '../../../src/app';
 import { encryptionKeyBytes, secretValues, type Config } from '../../../src/config';
@@ -197,7 +197,7 @@ export const FAST_RECOVERY: Record<string, string> = {
 
 export async function startEnv(
   tag: string,
-  opts: { deployDelayMs?: number; redisUrl?: string; config?: Record<string, string>; prefix?: string; seed?: number } = {},
+  opts: { deployDelayMs?: number; redisUrl?: string; config?: Record<string, string>; prefix?: string; seed?: number; cluster?: boolean } = {},
 ): Promise<Env> {
   const anypoint = createAnypointSandbox({ deployDelayMs: opts.deployDelayMs ?? 150, seed: opts.seed ?? 7 });
   const heroku = createHerokuSandbox({});
@@ -215,7 +215,9 @@ export async function startEnv(
     ...opts.config,
   };
   const config = testConfig(settings);
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const redis: Redis = opts.cluster
+    ? (new Cluster([{ host: '127.0.0.1', port: Number(new URL(config.REDIS_URL).port) }], { redisOptions: { maxRetriesPerRequest: null } }) as unknown as Redis)
+    : new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
   const store = new AddonStore(redis, prefix);
   const queues = new AddonQueues(redis, prefix, config.JOB_BACKOFF_MS);
@@ -330,6 +332,12 @@ export function spawnTs(name: string, script: string, env: Record<string, string
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Child(name, proc);
+}
+
+export async function spawnWeb(env: Env, port: number, name = 'web'): Promise<Child> {
+  const c = spawnTs(name, path.join(ROOT, 'test/reliability/support/web-entry.ts'), env.childEnv({ PORT: String(port) }));
+  await c.ready('WEB READY');
+  return c;
 }
 
 export async function spawnWorker(env: Env | Record<string, string>, extra: Record<string, string> = {}, name = 'worker'): Promise<Child> {
