@@ -30,9 +30,11 @@ export function connectRedis(
   if (cfg.REDIS_CLUSTER) {
     // REDIS_URL names one node; the rest are discovered. Every key shares the prefix's hash tag.
     const u = new URL(cfg.REDIS_URL);
-    const { tls, connectTimeout, enableOfflineQueue, maxRetriesPerRequest, commandTimeout } = redisOptions(cfg, kind);
+    const { tls, connectTimeout, maxRetriesPerRequest, commandTimeout } = redisOptions(cfg, kind);
     const c = new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
-      enableOfflineQueue: enableOfflineQueue ?? true,
+      // BullMQ duplicates the connection and uses the copy before it is ready: keep the offline
+      // queue (the per-command timeout still bounds the web tier once connected)
+      enableOfflineQueue: true,
       redisOptions: { tls, connectTimeout, maxRetriesPerRequest, commandTimeout, password: u.password || undefined },
       clusterRetryStrategy: (times) => Math.min(200 * times, 2_000),
     });
