@@ -1,5 +1,4 @@
 import express, { type Express } from 'express';
-import cookieParser from 'cookie-parser';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import type { AddonStore } from './store/addons';
@@ -28,9 +27,10 @@ export interface AppDeps {
 export function buildApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // API answers are small and never revalidated: no ETag hashing of every body
+  app.set('etag', false);
   app.set('trust proxy', 1);
   app.use(requestContext(deps.logger));
-  app.use(cookieParser());
 
   const commandDeps = { store: deps.store, queues: deps.queues, box: deps.box, now: deps.now, allowLoopbackUpstream: deps.config.NODE_ENV !== 'production' };
   const auth = basicAuth(deps.config.ADDON_ID, deps.config.ADDON_PASSWORD, deps.config.ADDON_ID);

@@ -1,4 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
+import cookieParser from 'cookie-parser';
 import type { Config } from '../config';
 import { addonExists, findAddon, type CommandDeps } from '../commands';
 import { isUuid } from '../domain/naming';
@@ -74,7 +75,9 @@ export function ssoRoutes(deps: CommandDeps, cfg: Config, hooks: SsoHooks = {}):
     });
     if (f['nav-data']) res.cookie('heroku-nav-data', f['nav-data'], { sameSite: 'lax', secure, path: '/' });
     hooks.onLogin?.('ok');
-    res.redirect(302, `/dashboard/${id}`);
+    // a bare 302 (res.redirect would negotiate and render a body nobody reads)
+    res.status(302).setHeader('Location', `/dashboard/${id}`);
+    res.end();
   }
 
   r.post('/sso/login', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }), async (req, res) => {
@@ -89,7 +92,8 @@ export function ssoRoutes(deps: CommandDeps, cfg: Config, hooks: SsoHooks = {}):
     await login(req, res, { id: req.params.id, token: pick('token'), timestamp: pick('timestamp') ?? '', 'nav-data': pick('nav-data') });
   });
 
-  r.get('/dashboard/:id', async (req, res) => {
+  // only the dashboard reads cookies
+  r.get('/dashboard/:id', cookieParser(), async (req, res) => {
     const id = String(req.params.id).toLowerCase();
     const session = readSession(req.cookies?.[SESSION_COOKIE], cfg.SESSION_SECRET, now());
     if (!session || session.uuid !== id) {
