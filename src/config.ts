@@ -65,6 +65,11 @@ const schema = z.object({
   PUBLIC_URL: url(['https:', 'http:']).optional(),
   /** How long provisioning may wait for the proxy to run before it is a permanent failure. */
   DEPLOY_DEADLINE_MS: intFrom(15 * 60_000, 1),
+  /**
+   * How long provisioning may keep retrying transient failures before it gives up and compensates:
+   * under Heroku's 12 hours, so Heroku hears "deprovision" from us rather than a silent time-out.
+   */
+  PROVISION_DEADLINE_MS: intFrom(11 * 3600_000, 1),
   /** How often a waiting provision job looks at its deployment again. */
   DEPLOY_POLL_MS: intFrom(10_000, 1),
   WORKER_CONCURRENCY: intFrom(10, 1),

@@ -23,11 +23,26 @@ export interface AddonJobData {
 /** Retry budget for retryable failures; permanent failures are handled inside the workflows. */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 25,
-  backoff: { type: 'exponential', delay: 1_000 },
+  backoff: { type: 'capped', delay: 1_000 },
   // A finished provision/deprovision job is kept a while (its id then makes a re-add a no-op).
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
+
+/** Longest wait between two tries of a job. */
+export const MAX_JOB_BACKOFF_MS = 5 * 60_000;
+
+/**
+ * The workers' backoff for type 'capped': exponential from `baseMs`, at most MAX_JOB_BACKOFF_MS,
+ * with jitter (half to all of it) so a burst of failures does not come back as a burst. BullMQ's own
+ * 'exponential' has no cap: its 25th try would wait 2^24 × the base.
+ */
+export function cappedBackoff(baseMs: number, random: () => number = Math.random) {
+  return (attemptsMade: number): number => {
+    const full = Math.min(baseMs * 2 ** Math.max(0, attemptsMade - 1), MAX_JOB_BACKOFF_MS);
+    return Math.round(full * (0.5 + random() / 2));
+  };
+}
 
 export function bullPrefix(keyPrefix: string): string {
   return `${keyPrefix}:bull`;
@@ -50,7 +65,7 @@ export class AddonQueues {
       this.own = connection.duplicate({ enableOfflineQueue: true });
       this.own.on('error', () => undefined);
     }
-    const jobOptions: JobsOptions = { ...DEFAULT_JOB_OPTIONS, backoff: { type: 'exponential', delay: jobBackoffMs } };
+    const jobOptions: JobsOptions = { ...DEFAULT_JOB_OPTIONS, backoff: { type: 'capped', delay: jobBackoffMs } };
     const opts = { connection: this.own ?? connection, prefix: bullPrefix(keyPrefix), defaultJobOptions: jobOptions, skipWaitingForReady: true };
     this.provision = new Queue<AddonJobData>(QUEUE_NAMES.provision, opts);
     this.deprovision = new Queue<AddonJobData>(QUEUE_NAMES.deprovision, opts);

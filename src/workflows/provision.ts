@@ -229,6 +229,13 @@ export async function runProvision(deps: WorkflowDeps, uuid: string): Promise<Pr
         await record(deps, uuid, {}, { step: name, status: 'failed', message: err.reason }, () => ({ failureReason: err.reason }));
         return compensate(deps, uuid, err.reason);
       }
+      const age = nowOf(deps).getTime() - Date.parse(rec.createdAt);
+      if (age >= deps.config.PROVISION_DEADLINE_MS) {
+        const reason = `could not finish within ${Math.round(deps.config.PROVISION_DEADLINE_MS / 60_000)} minutes; last error: ${describeError(err)}`;
+        deps.hooks?.step?.(name, 'failed', Date.now() - t0);
+        await record(deps, uuid, {}, { step: name, status: 'failed', message: reason }, () => ({ failureReason: reason }));
+        return compensate(deps, uuid, reason);
+      }
       deps.hooks?.step?.(name, 'retrying', Date.now() - t0);
       await record(deps, uuid, {}, { step: name, status: 'retrying', message: describeError(err) }).catch(() => undefined);
       throw err;

@@ -1,6 +1,6 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { bullPrefix, QUEUE_NAMES, type AddonJobData } from '../queue';
+import { bullPrefix, cappedBackoff, QUEUE_NAMES, type AddonJobData } from '../queue';
 import type { WorkflowDeps } from './deps';
 import { AddonLocks } from './lock';
 import { Wait } from './outcomes';
@@ -64,6 +64,7 @@ export function startRunner(deps: WorkflowDeps, opts: RunnerOptions): Runner {
     autorun: true,
     stalledInterval: deps.config.WORKER_STALLED_INTERVAL_MS,
     lockDuration: deps.config.WORKER_LOCK_DURATION_MS,
+    settings: { backoffStrategy: cappedBackoff(deps.config.JOB_BACKOFF_MS) },
   };
   const workers = [
     new Worker<AddonJobData>(QUEUE_NAMES.provision, guarded((u) => runProvision(deps, u)), common),

@@ -108,6 +108,24 @@ describe('transient trouble', () => {
   });
 });
 
+describe('a transient failure that never ends', () => {
+  it('gives up at PROVISION_DEADLINE_MS and compensates, so Heroku hears it from us', async () => {
+    const slow = await startStack('e2e-deadline', { config: { PROVISION_DEADLINE_MS: '800' } });
+    try {
+      slow.anypoint.setFaults([{ path: '/policies$', method: 'POST', status: 503 }]);
+      const { uuid } = await slow.provision({ options: { upstream: upstream.url } });
+      const rec = await slow.waitForState(uuid, 'failed', 15_000);
+      expect(rec.failureReason).toMatch(/could not finish within .*503/);
+      expect(rec.timeline.some((e) => e.step === 'applyPolicy' && e.status === 'retrying')).toBe(true);
+      const inv = slow.anypoint.inspect();
+      expect(inv.assets.length + inv.apis.length + inv.applications.length).toBe(0);
+      expect(slow.heroku.actionCount(uuid, 'deprovision')).toBe(1);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe('DELETE while provisioning', () => {
   it('stops provisioning at the next step and tears down what exists: zero resources, tombstone', async () => {
     stack.anypoint.configure({ deployDelayMs: 1_000 });

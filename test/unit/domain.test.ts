@@ -6,6 +6,7 @@ import { validateUpstream } from '../../src/domain/upstream';
 import { canMove, newRecord, withEvent, TIMELINE_LIMIT, publicView } from '../../src/domain/addon';
 import { SecretBox } from '../../src/secrets';
 import { scrub } from '../../src/logger';
+import { cappedBackoff, MAX_JOB_BACKOFF_MS } from '../../src/queue';
 
 const UUID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
@@ -110,5 +111,14 @@ describe('secret box and scrub', () => {
 
   it('scrub masks known secrets and bearer/basic credentials', () => {
     expect(scrub('key=supersecret Bearer abc.def Basic Zm9vOmJhcg==', ['supersecret'])).toBe('key=[redacted] Bearer [redacted] Basic [redacted]');
+  });
+});
+
+describe('job backoff', () => {
+  it('grows exponentially from the base, is capped at 5 minutes, and is jittered', () => {
+    const top = cappedBackoff(1000, () => 1);
+    expect([1, 2, 3, 4].map(top)).toEqual([1000, 2000, 4000, 8000]);
+    expect(top(25)).toBe(MAX_JOB_BACKOFF_MS);
+    expect(cappedBackoff(1000, () => 0)(3)).toBe(2000);
   });
 });
