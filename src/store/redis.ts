@@ -18,7 +18,7 @@ export function redisOptions(cfg: Pick<Config, 'REDIS_URL' | 'REDIS_TLS_REJECT_U
     lazyConnect: false,
   };
   if (kind === 'web') {
-    return { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 };
+    return { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000, enableAutoPipelining: true };
   }
   return { ...base, maxRetriesPerRequest: null, enableReadyCheck: true };
 }

@@ -122,3 +122,11 @@ describe('job backoff', () => {
     expect(cappedBackoff(1000, () => 0)(3)).toBe(2000);
   });
 });
+
+describe('secret box IVs', () => {
+  it('never repeats an IV across many seals (pool refills included)', () => {
+    const box = new SecretBox(Buffer.alloc(32, 3));
+    const ivs = new Set(Array.from({ length: 1000 }, () => box.seal('x').split('.')[1]));
+    expect(ivs.size).toBe(1000);
+  });
+});
