@@ -4,6 +4,7 @@ import type { ResponseInfo } from './clients/http';
 import type { AddonRecord } from './domain/addon';
 import type { SsoHooks } from './http/sso';
 import type { WorkflowHooks } from './workflows/deps';
+import { withTimeout } from './health';
 
 /**
  * Prometheus metrics: one Registry per process (web and worker each make one with `createMetrics`).
@@ -45,22 +46,6 @@ export interface MetricsOptions {
   defaultLabels?: Record<string, string>;
   /** Longest a scrape waits for the queue counts (Redis away must not hang /metrics). */
   queueTimeoutMs?: number;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
@@ -116,7 +101,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       const list = queues();
       const counts = await Promise.all(
         list.map((q) =>
-          withTimeout(q.getJobCounts(...QUEUE_STATES), queueTimeoutMs).then(
+          withTimeout(q.getJobCounts(...QUEUE_STATES), queueTimeoutMs, 'queue counts').then(
             (c) => ({ name: q.name, c }),
             () => ({ name: q.name, c: null }),
           ),
