@@ -1,3 +1,4 @@
+import type { Config } from '../config';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axios';
@@ -82,6 +83,26 @@ export interface ClientRuntimeOptions {
   /** Exchange publication polling (202 answers). */
   publicationPollMs?: number;
   publicationMaxPolls?: number;
+}
+
+/** The HttpClient options every client factory derives from the config and the runtime knobs. */
+export function sharedHttpOptions(
+  cfg: Pick<Config, 'HTTP_TIMEOUT_MS' | 'HTTP_MAX_TRIES' | 'HTTP_BACKOFF_BASE_MS' | 'HTTP_BACKOFF_MAX_MS'>,
+  opts: ClientRuntimeOptions,
+  secrets: () => readonly string[],
+) {
+  return {
+    timeoutMs: cfg.HTTP_TIMEOUT_MS,
+    maxTries: cfg.HTTP_MAX_TRIES,
+    backoffBaseMs: cfg.HTTP_BACKOFF_BASE_MS,
+    backoffMaxMs: cfg.HTTP_BACKOFF_MAX_MS,
+    sleep: opts.sleep,
+    random: opts.random,
+    now: opts.now,
+    logger: opts.logger,
+    onResponse: opts.onResponse,
+    secrets,
+  };
 }
 
 export interface RequestOptions {

@@ -1,5 +1,5 @@
 import type { Config } from '../../config';
-import { HttpClient, type ClientRuntimeOptions } from '../http';
+import { HttpClient, sharedHttpOptions, type ClientRuntimeOptions } from '../http';
 import { AccountsClient } from './accounts';
 import { ApiManagerClient } from './api-manager';
 import { AnypointAuth } from './auth';
@@ -56,19 +56,7 @@ export function createAnypointClient(cfg: AnypointClientConfig, opts: ClientRunt
     if (t) list.push(t);
     return list;
   };
-  const base = {
-    baseURL: cfg.ANYPOINT_BASE_URL,
-    timeoutMs: cfg.HTTP_TIMEOUT_MS,
-    maxTries: cfg.HTTP_MAX_TRIES,
-    backoffBaseMs: cfg.HTTP_BACKOFF_BASE_MS,
-    backoffMaxMs: cfg.HTTP_BACKOFF_MAX_MS,
-    sleep: opts.sleep,
-    random: opts.random,
-    now: opts.now,
-    logger: opts.logger,
-    onResponse: opts.onResponse,
-    secrets,
-  };
+  const base = { ...sharedHttpOptions(cfg, opts, secrets), baseURL: cfg.ANYPOINT_BASE_URL };
   const auth: AnypointAuth = new AnypointAuth({
     http: new HttpClient({ ...base, api: 'accounts' }),
     clientId: cfg.ANYPOINT_CLIENT_ID,

@@ -1,5 +1,5 @@
 import type { Config } from '../../config';
-import { HttpClient, type ClientRuntimeOptions } from '../http';
+import { HttpClient, sharedHttpOptions, type ClientRuntimeOptions } from '../http';
 import { HerokuOAuthClient } from './oauth';
 import { HerokuPlatformClient, type HerokuTokenSource } from './platform';
 
@@ -27,18 +27,7 @@ export function createHerokuClients(
   cfg: HerokuClientConfig,
   opts: Omit<ClientRuntimeOptions, 'publicationPollMs' | 'publicationMaxPolls'> = {},
 ): HerokuClients {
-  const base = {
-    timeoutMs: cfg.HTTP_TIMEOUT_MS,
-    maxTries: cfg.HTTP_MAX_TRIES,
-    backoffBaseMs: cfg.HTTP_BACKOFF_BASE_MS,
-    backoffMaxMs: cfg.HTTP_BACKOFF_MAX_MS,
-    sleep: opts.sleep,
-    random: opts.random,
-    now: opts.now,
-    logger: opts.logger,
-    onResponse: opts.onResponse,
-    secrets: (): string[] => [cfg.HEROKU_OAUTH_CLIENT_SECRET, ...(opts.secrets?.() ?? [])],
-  };
+  const base = sharedHttpOptions(cfg, opts, (): string[] => [cfg.HEROKU_OAUTH_CLIENT_SECRET, ...(opts.secrets?.() ?? [])]);
   const oauth = new HerokuOAuthClient({
     http: new HttpClient({ ...base, api: 'heroku-id', baseURL: cfg.HEROKU_ID_URL }),
     clientSecret: cfg.HEROKU_OAUTH_CLIENT_SECRET,
