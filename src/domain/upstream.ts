@@ -28,7 +28,8 @@ export function validateUpstream(raw: string, opts: { allowLoopbackHttp?: boolea
   const path = u.pathname === '/' ? '' : u.pathname.replace(/\/+$/, '');
   if (opts.allowLoopbackHttp === true && u.protocol === 'http:' && LOOPBACK.has(u.hostname)) return { ok: true, url: `${u.origin}${path}` };
   if (u.protocol !== 'https:') return { ok: false, message: 'must use https://' };
-  const host = u.hostname.replace(/^\[|\]$/g, '');
+  // "localhost." is localhost: trailing dots go before the checks
+  const host = u.hostname.replace(/^\[|\]$/g, '').replace(/\.+$/, '');
   if (!host) return { ok: false, message: 'has no host' };
   if (isIP(host) || host === 'localhost' || host.endsWith('.localhost') || !host.includes('.')) {
     return { ok: false, message: 'must name a public domain' };

@@ -86,7 +86,7 @@ const createApiInstance: Step = async (deps, rec) => {
   if (rec.resources.apiId) return skip;
   const r = rec.resources;
   const found = await attempt('looking up the API instance', () => deps.anypoint.apiManager.listApis({ assetId: r.assetId, groupId: r.assetGroupId }));
-  const mine = found.find((a) => a.assetId === undefined || a.assetId === r.assetId);
+  const mine = found.find((a) => a.assetId === r.assetId);
   if (mine) return done({ apiId: mine.id });
   const created = await attempt('creating the API instance', () =>
     deps.anypoint.apiManager.createApi({

@@ -34,7 +34,7 @@ async function deleteApiInstance(deps: WorkflowDeps, rec: AddonRecord): Promise<
   const ctx = await deps.anypoint.context();
   const groupId = rec.resources.assetGroupId ?? ctx.orgId;
   const found = await deps.anypoint.apiManager.listApis({ assetId: assetIdFor(rec.uuid), groupId });
-  for (const api of found) if (api.assetId === undefined || api.assetId === assetIdFor(rec.uuid)) ids.add(api.id);
+  for (const api of found) if (api.assetId === assetIdFor(rec.uuid)) ids.add(api.id);
   for (const id of ids) await deps.anypoint.apiManager.deleteApi(id);
 }
 

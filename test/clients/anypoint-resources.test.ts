@@ -257,6 +257,20 @@ describe('API Manager', () => {
     expect((await client.apiManager.listApis({ assetId: 'mine' })).map((a) => a.id)).toEqual(['1']);
   });
 
+  it("an instance that names no asset is read before it counts as ours: someone else's API never does", async () => {
+    scoped()
+      .get(API_BASE)
+      .query(true)
+      .reply(200, { instances: [{ id: 111, instanceLabel: 'someone-elses-api' }, { id: 112, instanceLabel: 'ours' }, { id: 222, assetId: 'other-asset' }] })
+      .get(`${API_BASE}/111`)
+      .reply(200, { id: 111, assetId: 'other-asset' })
+      .get(`${API_BASE}/112`)
+      .reply(200, { id: 112, assetId: 'heroku-addon-mine' });
+    const { client } = make();
+    const list = await client.apiManager.listApis({ assetId: 'heroku-addon-mine' });
+    expect(list.map((a) => [a.id, a.assetId])).toEqual([['112', 'heroku-addon-mine']]);
+  });
+
   it('delete: true, then false on 404', async () => {
     scoped().delete(`${API_BASE}/77`).reply(204).delete(`${API_BASE}/77`).reply(404);
     const { client } = make();

@@ -72,6 +72,8 @@ describe('upstream', () => {
     expect(validateUpstream('http://api.example.com').ok).toBe(false);
     expect(validateUpstream('https://user:pw@api.example.com').ok).toBe(false);
     expect(validateUpstream('https://10.0.0.1/').ok).toBe(false);
+    expect(validateUpstream('https://localhost./').ok).toBe(false);
+    expect(validateUpstream('https://foo.localhost./').ok).toBe(false);
     expect(validateUpstream('javascript:alert(1)').ok).toBe(false);
     expect(validateUpstream('not a url').ok).toBe(false);
     expect(validateUpstream('http://127.0.0.1:8080').ok).toBe(false);

@@ -122,12 +122,21 @@ export class ApiManagerClient {
       },
       op: 'apimanager.listApis',
     });
-    return extractInstances(res.data).filter(
+    const candidates = extractInstances(res.data).filter(
       (a) =>
         (filter.assetId === undefined || a.assetId === undefined || a.assetId === filter.assetId) &&
         (filter.groupId === undefined || a.groupId === undefined || a.groupId === filter.groupId) &&
         (filter.instanceLabel === undefined || a.instanceLabel === undefined || a.instanceLabel === filter.instanceLabel),
     );
+    if (filter.assetId === undefined) return candidates;
+    // An instance that does not name its asset is confirmed by reading it: callers adopt or delete
+    // what this returns, so someone else's API must never pass for ours.
+    const confirmed: ApiInstance[] = [];
+    for (const a of candidates) {
+      if (a.assetId === filter.assetId) confirmed.push(a);
+      else if (a.assetId === undefined && (await this.getApi(a.id))?.assetId === filter.assetId) confirmed.push({ ...a, assetId: filter.assetId });
+    }
+    return confirmed;
   }
 
   /** true = deleted, false = already gone (404). */
