@@ -260,16 +260,25 @@ export async function runProvision(deps: WorkflowDeps, uuid: string): Promise<Pr
  * Re-entrant: a crash midway resumes here (the record keeps `failureReason` while provisioning).
  */
 export async function compensate(deps: WorkflowDeps, uuid: string, reason: string): Promise<ProvisionOutcome> {
-  await teardown(deps, uuid);
+  const { failures } = await teardown(deps, uuid, { bestEffort: true });
   let rec = (await deps.store.get(uuid)) as AddonRecord;
   if (rec.herokuTokensSealed && !rec.resources.deprovisionReported) {
     const platform = platformFor(deps, rec);
-    const addon = await platform.getAddon(uuid).catch((err: unknown) => (isPermanent(err) ? null : Promise.reject(err)));
-    if (addon && addon.state !== 'deprovisioned') await platform.deprovisionAction(uuid);
-    rec = await record(deps, uuid, { deprovisionReported: true }, { step: 'compensate', status: 'done', message: 'Heroku was told the add-on could not be provisioned' });
+    let told = 'Heroku was told the add-on could not be provisioned';
+    try {
+      const addon = await platform.getAddon(uuid);
+      if (addon && addon.state !== 'deprovisioned') await platform.deprovisionAction(uuid);
+    } catch (err) {
+      if (!isPermanent(err)) throw err;
+      told = `Heroku refused the deprovision action: ${describeError(err)}`;
+    }
+    rec = await record(deps, uuid, { deprovisionReported: true }, { step: 'compensate', status: 'done', message: told });
   }
+  const left = failures.length ? ` Some pieces could not be removed and are listed on the record: ${failures.join('; ')}` : '';
   rec = await record(deps, uuid, {}, undefined, (r) =>
-    r.state === 'provisioning' ? { state: 'failed', failedAt: nowOf(deps).toISOString(), failureReason: reason, herokuTokensSealed: undefined } : {},
+    r.state === 'provisioning'
+      ? { state: 'failed', failedAt: nowOf(deps).toISOString(), failureReason: `${reason}${left}`, herokuTokensSealed: undefined }
+      : {},
   );
   deps.hooks?.finished?.('provision', 'failed', rec);
   return 'failed';

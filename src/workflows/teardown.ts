@@ -1,6 +1,8 @@
 import type { AddonRecord, DeprovisionStep } from '../domain/addon';
 import { ASSET_VERSION, assetIdFor, cloudHubNameFor } from '../domain/naming';
+import { isPermanent } from '../clients/errors';
 import { type WorkflowDeps, record } from './deps';
+import { describeError } from './outcomes';
 
 /**
  * Removing what an add-on made, in reverse order: CloudHub application → API instance → Exchange
@@ -56,17 +58,33 @@ const CLEARED: Record<string, (keyof AddonRecord['resources'])[]> = {
   deleteAsset: ['assetId', 'assetGroupId', 'assetVersion'],
 };
 
-/** Runs every teardown step; each one is recorded as done (and its ids cleared) before the next. */
-export async function teardown(deps: WorkflowDeps, uuid: string): Promise<AddonRecord> {
+/**
+ * Runs every teardown step; each one is recorded as done (and its ids cleared) before the next.
+ * A retryable error stops it (the job retries). With `bestEffort` (compensation after a permanent
+ * failure) a permanent error is recorded on the step, its ids stay on the record so an operator can
+ * find them, and the next step runs: an add-on whose Anypoint access is refused for good must still
+ * end `failed`, with Heroku told, rather than retry forever.
+ */
+export async function teardown(deps: WorkflowDeps, uuid: string, opts: { bestEffort?: boolean } = {}): Promise<{ record: AddonRecord; failures: string[] }> {
   let rec = (await deps.store.get(uuid)) as AddonRecord;
+  const failures: string[] = [];
   for (const [step, fn] of TEARDOWN) {
     const t0 = Date.now();
-    await deps.hooks?.checkpoint?.(`${step}:before`);
-    await fn(deps, rec);
-    await deps.hooks?.checkpoint?.(`${step}:after`);
+    try {
+      await deps.hooks?.checkpoint?.(`${step}:before`);
+      await fn(deps, rec);
+      await deps.hooks?.checkpoint?.(`${step}:after`);
+    } catch (err) {
+      if (!opts.bestEffort || !isPermanent(err)) throw err;
+      const message = describeError(err);
+      failures.push(`${step}: ${message}`);
+      rec = await record(deps, uuid, {}, { step, status: 'failed', message });
+      deps.hooks?.step?.(step, 'failed', Date.now() - t0);
+      continue;
+    }
     const cleared = Object.fromEntries(CLEARED[step].map((k) => [k, undefined]));
     rec = await record(deps, uuid, cleared, { step, status: 'done' });
     deps.hooks?.step?.(step, 'done', Date.now() - t0);
   }
-  return rec;
+  return { record: rec, failures };
 }

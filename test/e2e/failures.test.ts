@@ -126,6 +126,22 @@ describe('a transient failure that never ends', () => {
   });
 });
 
+describe('Anypoint access refused for good', () => {
+  it('an environment that does not exist: the add-on ends failed with the reason, Heroku told, no endless retry', async () => {
+    const bad = await startStack('e2e-noenv', { config: { ANYPOINT_ENVIRONMENT: 'Nope' } });
+    try {
+      const { uuid } = await bad.provision({ options: { upstream: upstream.url } });
+      const rec = await bad.waitForState(uuid, 'failed', 15_000);
+      expect(rec.failureReason).toMatch(/environment "Nope" not found.*Sandbox/);
+      expect(bad.heroku.actionCount(uuid, 'deprovision')).toBe(1);
+      const inv = bad.anypoint.inspect();
+      expect(inv.assets.length + inv.apis.length + inv.applications.length).toBe(0);
+    } finally {
+      await bad.close();
+    }
+  });
+});
+
 describe('DELETE while provisioning', () => {
   it('stops provisioning at the next step and tears down what exists: zero resources, tombstone', async () => {
     stack.anypoint.configure({ deployDelayMs: 1_000 });
