@@ -97,7 +97,7 @@ export async function changePlan(deps: CommandDeps, uuid: string, body: PlanChan
     if (current.state === 'failed') throw unprocessable(`add-on ${id} failed to provision; remove it and create it again`);
     if (current.plan === plan.slug) {
       // a retried PUT whose first try recorded the plan but lost the job: queue it again (same id)
-      if (current.state === 'provisioned' && current.resources.policyPlan !== plan.slug) await deps.queues.enqueuePlanChange(id, plan.slug);
+      if (current.resources.policyId && current.resources.policyPlan !== plan.slug) await deps.queues.enqueuePlanChange(id, plan.slug);
       return { status: 200, body: { message: `already on plan ${plan.slug}` } };
     }
 

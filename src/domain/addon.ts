@@ -55,6 +55,8 @@ export interface AddonResources {
   configVarsSet?: boolean;
   provisionReported?: boolean;
   deprovisionReported?: boolean;
+  /** A plan whose policy rewrite was refused for good (not re-driven until the plan changes again). */
+  planChangeFailedFor?: string;
 }
 
 export interface AddonRecord {
@@ -113,6 +115,17 @@ export function canMove(from: AddonState, to: AddonState): boolean {
 
 export function isActive(state: AddonState): boolean {
   return state === 'provisioning' || state === 'deprovisioning';
+}
+
+/** A provisioned add-on whose policy does not carry its plan yet (a plan change to apply). */
+export function planDrift(rec: AddonRecord): boolean {
+  const r = rec.resources;
+  return rec.state === 'provisioned' && !!r.policyId && r.policyPlan !== rec.plan && r.planChangeFailedFor !== rec.plan;
+}
+
+/** Whether the sweeper must watch this record: work outstanding of any kind. */
+export function needsWork(rec: AddonRecord): boolean {
+  return isActive(rec.state) || planDrift(rec);
 }
 
 export function newRecord(input: {

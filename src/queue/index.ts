@@ -69,8 +69,12 @@ export class AddonQueues {
     const opts = { connection: this.own ?? connection, prefix: bullPrefix(keyPrefix), defaultJobOptions: jobOptions, skipWaitingForReady: true };
     this.provision = new Queue<AddonJobData>(QUEUE_NAMES.provision, opts);
     this.deprovision = new Queue<AddonJobData>(QUEUE_NAMES.deprovision, opts);
-    // plan changes may repeat (basic → premium → basic): a finished one must not block the next
-    this.planChange = new Queue<AddonJobData>(QUEUE_NAMES.planChange, { ...opts, defaultJobOptions: { ...jobOptions, removeOnComplete: true } });
+    // plan changes may repeat (basic → premium → basic): a finished one — done or failed — must not
+    // block the next with the same id; the outcome is on the add-on's timeline
+    this.planChange = new Queue<AddonJobData>(QUEUE_NAMES.planChange, {
+      ...opts,
+      defaultJobOptions: { ...jobOptions, removeOnComplete: true, removeOnFail: true },
+    });
     // connection errors surface through the calls that fail (→ 503); don't print them twice
     for (const q of this.all()) q.on('error', () => undefined);
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { type AddonRecord, canMove, isActive, TransitionError } from '../domain/addon';
+import { type AddonRecord, canMove, needsWork, TransitionError } from '../domain/addon';
 
 /**
  * Add-on records in Redis: one JSON value per uuid, plus a set of the uuids that still have work
@@ -96,14 +96,14 @@ export class AddonStore {
       if (!next) return { record: cur, changed: false };
       if (!canMove(cur.state, next.state)) throw new TransitionError('invalid', `add-on ${uuid} cannot move from ${cur.state} to ${next.state}`);
       const stored: AddonRecord = { ...next, rev: cur.rev + 1, updatedAt: new Date().toISOString() };
-      const ok = await CAS.run(this.redis, [this.key(uuid), this.activeKey], [raw, JSON.stringify(stored), uuid, isActive(stored.state) ? '1' : '0']);
+      const ok = await CAS.run(this.redis, [this.key(uuid), this.activeKey], [raw, JSON.stringify(stored), uuid, needsWork(stored) ? '1' : '0']);
       if (ok === 1) return { record: stored, changed: true };
       // lost a race: read again and re-apply
     }
     throw new StoreConflictError(`could not update add-on ${uuid}: too much contention`);
   }
 
-  /** Uuids of records with work outstanding (provisioning, deprovisioning). */
+  /** Uuids of records with work outstanding (provisioning, deprovisioning, a plan change to apply). */
   async activeIds(): Promise<string[]> {
     return this.redis.smembers(this.activeKey);
   }

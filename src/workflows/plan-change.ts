@@ -1,13 +1,14 @@
 import { findPlan, rateLimitConfiguration } from '../domain/plans';
 import { RATE_LIMITING_ASSET_ID } from '../clients/anypoint';
-import { type WorkflowDeps, record } from './deps';
-import { PermanentFailure } from './outcomes';
+import { isPermanent } from '../clients/errors';
+import { type WorkflowDeps, note, record } from './deps';
+import { PermanentFailure, describeError } from './outcomes';
 
 /**
  * Plan change: rewrite the rate-limiting policy in place with the plan the record now holds.
  * Safe to repeat. Before the policy exists, provisioning applies the current plan itself.
  */
-export async function runPlanChange(deps: WorkflowDeps, uuid: string): Promise<'changed' | 'unchanged' | 'not-applicable'> {
+export async function runPlanChange(deps: WorkflowDeps, uuid: string): Promise<'changed' | 'unchanged' | 'not-applicable' | 'failed'> {
   const rec = await deps.store.get(uuid);
   if (!rec || (rec.state !== 'provisioned' && rec.state !== 'provisioning')) return 'not-applicable';
   const plan = findPlan(rec.plan);
@@ -17,15 +18,26 @@ export async function runPlanChange(deps: WorkflowDeps, uuid: string): Promise<'
   if (rec.resources.policyPlan === plan.slug) return 'unchanged';
   const t0 = Date.now();
   const config = rateLimitConfiguration(plan);
-  const existing = await deps.anypoint.policies.findPolicy(apiId, RATE_LIMITING_ASSET_ID);
   let policyId: string;
-  if (existing) {
-    await deps.anypoint.policies.updatePolicy(apiId, existing.id, config);
-    policyId = existing.id;
-  } else {
-    policyId = (await deps.anypoint.policies.applyRateLimit(apiId, config)).id;
+  try {
+    const existing = await deps.anypoint.policies.findPolicy(apiId, RATE_LIMITING_ASSET_ID);
+    policyId = existing
+      ? (await deps.anypoint.policies.updatePolicy(apiId, existing.id, config), existing.id)
+      : (await deps.anypoint.policies.applyRateLimit(apiId, config)).id;
+  } catch (err) {
+    if (!isPermanent(err)) {
+      deps.hooks?.step?.('changePlan', 'retrying', Date.now() - t0);
+      await note(deps, uuid, { step: 'changePlan', status: 'retrying', message: describeError(err) }).catch(() => undefined);
+      throw err;
+    }
+    // refused for good: say so on the dashboard, and stop re-driving this plan
+    const message = `the rate limit of plan ${plan.slug} could not be applied: ${describeError(err)}`;
+    const after = await record(deps, uuid, { planChangeFailedFor: plan.slug }, { step: 'changePlan', status: 'failed', message });
+    deps.hooks?.step?.('changePlan', 'failed', Date.now() - t0);
+    deps.hooks?.finished?.('plan-change', 'failed', after);
+    return 'failed';
   }
-  const after = await record(deps, uuid, { policyId, policyPlan: plan.slug }, { step: 'changePlan', status: 'done', message: `rate limit set for plan ${plan.slug}` });
+  const after = await record(deps, uuid, { policyId, policyPlan: plan.slug, planChangeFailedFor: undefined }, { step: 'changePlan', status: 'done', message: `rate limit set for plan ${plan.slug}` });
   deps.hooks?.step?.('changePlan', 'done', Date.now() - t0);
   deps.hooks?.finished?.('plan-change', 'succeeded', after);
   return 'changed';

@@ -8,6 +8,7 @@ import { runProvision } from './provision';
 import { runDeprovision } from './deprovision';
 import { runPlanChange } from './plan-change';
 import { jobIdFor } from '../domain/naming';
+import { planDrift } from '../domain/addon';
 
 /**
  * BullMQ workers around the workflows. Waiting never holds a worker slot: a Wait (or a busy
@@ -82,6 +83,15 @@ export function startRunner(deps: WorkflowDeps, opts: RunnerOptions): Runner {
     for (const uuid of await deps.store.activeIds()) {
       const rec = await deps.store.get(uuid);
       if (!rec || Date.parse(rec.updatedAt) > staleBefore) continue;
+      if (planDrift(rec)) {
+        // a plan change whose job was lost (or failed out of its retries): queue it again
+        const job = await deps.queues.planChange.getJob(jobIdFor('plan-change', uuid, rec.plan));
+        if (job) continue;
+        await deps.queues.enqueuePlanChange(uuid, rec.plan);
+        requeued.push(uuid);
+        deps.logger.info({ uuid, kind: 'plan-change', plan: rec.plan }, 'sweeper re-queued a plan change');
+        continue;
+      }
       const kind = rec.state === 'provisioning' ? 'provision' : rec.state === 'deprovisioning' ? 'deprovision' : null;
       if (!kind) continue;
       const queue = kind === 'provision' ? deps.queues.provision : deps.queues.deprovision;
