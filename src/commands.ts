@@ -34,7 +34,8 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof HttpError || err instanceof RecordNotFoundError) throw err;
+    if (err instanceof HttpError) throw err;
+    if (err instanceof RecordNotFoundError) throw notFound(err.message);
     if (err instanceof TransitionError) throw conflict(err.message);
     throw unavailable('the add-on service cannot reach its data store; Heroku will retry');
   }

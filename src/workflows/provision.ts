@@ -134,7 +134,13 @@ const deployProxy: Step = async (deps, rec) => {
     const app = await attempt('looking up the CloudHub application', () => deps.anypoint.cloudhub.getApplication(name));
     if (app) return done({ cloudHubName: name, deploymentId: `existing:${name}`, deployStartedAt: rec.resources.deployStartedAt ?? startedAt });
     const free = await attempt('checking the CloudHub name', () => deps.anypoint.cloudhub.isDomainAvailable(name));
-    if (!free) continue;
+    if (!free) {
+      // taken — perhaps by our own earlier deploy whose application CloudHub does not show yet:
+      // the API instance knows which application it was deployed to
+      const deployed = (await attempt('reading the API instance', () => deps.anypoint.apiManager.getApi(apiId)))?.deployment?.applicationName;
+      if (deployed === name) return done({ cloudHubName: name, deploymentId: `existing:${name}`, deployStartedAt: rec.resources.deployStartedAt ?? startedAt });
+      continue;
+    }
     try {
       const dep = await deps.anypoint.proxies.createDeployment(apiId, { applicationName: name });
       return done({ cloudHubName: name, deploymentId: dep.id, deployStartedAt: startedAt });
@@ -146,6 +152,9 @@ const deployProxy: Step = async (deps, rec) => {
   throw new PermanentFailure(`no free CloudHub application name for this add-on after ${CLOUDHUB_NAME_ATTEMPTS} tries`);
 };
 
+/** How long after a deploy an application CloudHub does not show yet still counts as deploying. */
+const GONE_GRACE_MS = 2 * 60_000;
+
 const waitUntilRunning: Step = async (deps, rec) => {
   if (rec.resources.proxyUrl) return skip;
   const name = rec.resources.cloudHubName as string;
@@ -156,9 +165,10 @@ const waitUntilRunning: Step = async (deps, rec) => {
     return done({ fullDomain, proxyUrl: `${deps.config.ANYPOINT_PROXY_SCHEME}://${fullDomain}/` });
   }
   if (state === 'failed') throw new PermanentFailure(`the proxy's CloudHub deployment failed (${app?.status ?? 'unknown status'})`);
-  if (state === 'gone') throw new PermanentFailure('the proxy application disappeared from CloudHub while deploying');
   const started = Date.parse(rec.resources.deployStartedAt ?? rec.createdAt);
   const waited = nowOf(deps).getTime() - started;
+  // right after a deploy CloudHub may not list the application yet; later, gone means gone
+  if (state === 'gone' && waited > GONE_GRACE_MS) throw new PermanentFailure('the proxy application disappeared from CloudHub while deploying');
   if (waited >= deps.config.DEPLOY_DEADLINE_MS) {
     throw new PermanentFailure(`the proxy did not start within ${Math.round(deps.config.DEPLOY_DEADLINE_MS / 60_000)} minutes`);
   }

@@ -17,16 +17,16 @@ export const CLOUDHUB_NAME_ATTEMPTS = 4;
 type Teardown = (deps: WorkflowDeps, rec: AddonRecord) => Promise<void>;
 
 async function deleteApplication(deps: WorkflowDeps, rec: AddonRecord): Promise<void> {
-  // A recorded name is the only one of ours: a provision adopts or deploys name by name and stops
-  // at the first. Unrecorded (a try died before recording), look at every name it could have used;
-  // a GET within our environment finds only ours.
-  if (rec.resources.cloudHubName) {
-    await deps.anypoint.cloudhub.deleteApplication(rec.resources.cloudHubName);
-    return;
-  }
-  for (let i = 0; i < CLOUDHUB_NAME_ATTEMPTS; i++) {
-    const name = cloudHubNameFor(rec.uuid, i);
-    if (await deps.anypoint.cloudhub.getApplication(name)) await deps.anypoint.cloudhub.deleteApplication(name);
+  // The recorded name, and every name a provision could have used: a deploy whose answer was lost
+  // (timeout) can leave an application that no record names. A GET within our environment finds
+  // only ours.
+  const names = new Set<string>();
+  if (rec.resources.cloudHubName) names.add(rec.resources.cloudHubName);
+  for (let i = 0; i < CLOUDHUB_NAME_ATTEMPTS; i++) names.add(cloudHubNameFor(rec.uuid, i));
+  for (const name of names) {
+    if (name === rec.resources.cloudHubName || (await deps.anypoint.cloudhub.getApplication(name))) {
+      await deps.anypoint.cloudhub.deleteApplication(name);
+    }
   }
 }
 
