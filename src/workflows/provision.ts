@@ -3,6 +3,7 @@ import { ASSET_VERSION, assetIdFor, cloudHubNameFor } from '../domain/naming';
 import { findPlan, rateLimitConfiguration } from '../domain/plans';
 import { upstreamForHost, validateUpstream } from '../domain/upstream';
 import { ConflictError, isPermanent, isUpstreamError } from '../clients/errors';
+import { scrub } from '../logger';
 import { applicationReadiness, RATE_LIMITING_ASSET_ID } from '../clients/anypoint';
 import { pickAppHost } from '../clients/heroku';
 import { type WorkflowDeps, nowOf, platformFor, record } from './deps';
@@ -43,7 +44,13 @@ const exchangeGrant: Step = async (deps, rec) => {
   if (rec.herokuTokensSealed) return skip;
   if (!rec.oauthGrantSealed) throw new PermanentFailure('Heroku sent no OAuth grant, so the add-on cannot report back to Heroku');
   const grant = deps.box.openJson<{ code: string }>(rec.oauthGrantSealed);
-  const tokens = await attempt('the Heroku OAuth grant exchange', () => deps.heroku.oauth.exchangeGrant(grant.code));
+  const tokens = await attempt('the Heroku OAuth grant exchange', () =>
+    deps.heroku.oauth.exchangeGrant(grant.code).catch((err: unknown) => {
+      // an error body that echoed the code must not carry it into logs or the timeline
+      if (err instanceof Error) err.message = scrub(err.message, [grant.code]);
+      throw err;
+    }),
+  );
   return done({}, { herokuTokensSealed: deps.box.sealJson(tokens), oauthGrantSealed: undefined });
 };
 
