@@ -95,16 +95,22 @@ const createApiInstance: Step = async (deps, rec) => {
   const found = await attempt('looking up the API instance', () => deps.anypoint.apiManager.listApis({ assetId: r.assetId, groupId: r.assetGroupId }));
   const mine = found.find((a) => a.assetId === r.assetId);
   if (mine) return done({ apiId: mine.id });
-  const created = await attempt('creating the API instance', () =>
-    deps.anypoint.apiManager.createApi({
+  try {
+    const created = await deps.anypoint.apiManager.createApi({
       groupId: r.assetGroupId as string,
       assetId: r.assetId as string,
       assetVersion: r.assetVersion as string,
       instanceLabel: rec.name.slice(0, 200),
       upstreamUri: r.upstreamUrl as string,
-    }),
-  );
-  return done({ apiId: created.id });
+    });
+    return done({ apiId: created.id });
+  } catch (err) {
+    if (!(err instanceof ConflictError)) permanentFrom(err, 'creating the API instance');
+    // 409: made meanwhile (a concurrent or earlier try): adopt it
+    const again = (await deps.anypoint.apiManager.listApis({ assetId: r.assetId, groupId: r.assetGroupId })).find((a) => a.assetId === r.assetId);
+    if (!again) permanentFrom(err, 'creating the API instance');
+    return done({ apiId: again.id });
+  }
 };
 
 const applyPolicy: Step = async (deps, rec) => {
