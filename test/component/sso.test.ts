@@ -142,3 +142,33 @@ describe('GET /dashboard/:id', () => {
     expect(page.status).toBe(401);
   });
 });
+
+describe('dashboard pages for ended add-ons', () => {
+  async function signIn(id: string): Promise<string> {
+    const ts = String(nowSec());
+    const res = await form({ resource_id: id, timestamp: ts, resource_token: sha1(`${id}:${salt}:${ts}`) });
+    expect(res.status).toBe(302);
+    return sessionCookie(res)!.split(';')[0];
+  }
+
+  it('a failed add-on shows that it failed, why, and what to do', async () => {
+    const body = provisionBody({ name: 'acme-broken-gateway' });
+    await request(ctx.app).post('/heroku/resources').set('Authorization', basic(ctx.config.ADDON_ID, ctx.config.ADDON_PASSWORD)).send(body);
+    await ctx.store.update(body.uuid, (r) => ({ ...r, state: 'failed', failureReason: 'the proxy did not start within 15 minutes' }));
+    const page = await request(ctx.app).get(`/dashboard/${body.uuid}`).set('Cookie', await signIn(body.uuid));
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Provisioning failed and everything it had made was removed');
+    expect(page.text).toContain('the proxy did not start within 15 minutes');
+    expect(page.text).toContain('Remove the add-on and create it again');
+  });
+
+  it('a deprovisioned add-on says nothing of it remains', async () => {
+    const body = provisionBody({ name: 'acme-old-gateway' });
+    await request(ctx.app).post('/heroku/resources').set('Authorization', basic(ctx.config.ADDON_ID, ctx.config.ADDON_PASSWORD)).send(body);
+    await ctx.store.update(body.uuid, (r) => ({ ...r, state: 'deprovisioning' }));
+    await ctx.store.update(body.uuid, (r) => ({ ...r, state: 'deprovisioned' }));
+    const page = await request(ctx.app).get(`/dashboard/${body.uuid}`).set('Cookie', await signIn(body.uuid));
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('This add-on has been removed. Nothing of it remains in Anypoint.');
+  });
+});
