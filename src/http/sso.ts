@@ -21,7 +21,8 @@ export interface SsoHooks {
 
 export function ssoRoutes(deps: CommandDeps, cfg: Config, hooks: SsoHooks = {}): Router {
   const r = Router();
-  const secure = cfg.NODE_ENV === 'production';
+  // Secure outside development (tests run as 'test': browsers accept Secure cookies on 127.0.0.1)
+  const secure = cfg.NODE_ENV !== 'development';
   const now = () => Math.floor((deps.now ?? (() => new Date()))().getTime() / 1000);
 
   async function login(req: Request, res: Response, fields: Record<string, unknown>) {

@@ -51,6 +51,7 @@ describe('POST /sso/login', () => {
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
     expect(cookie).toMatch(/Max-Age=\d+/i);
+    expect(cookie).toMatch(/; Secure/i); // Secure outside development
     expect(([] as string[]).concat(res.headers['set-cookie']).some((c) => c.startsWith('heroku-nav-data=abc123'))).toBe(true);
 
     const page = await request(ctx.app).get(`/dashboard/${uuid}`).set('Cookie', cookie.split(';')[0]);
