@@ -54,26 +54,10 @@ function summarizePair(p: Pair) {
   };
 }
 
-/** Which entry served the web tier in this run ('src/server.ts' unless it failed at start-up). */
-export const webEntry = { used: 'src/server.ts', note: '' };
-
 async function startWeb(name: string, env: Record<string, string>, nodeArgs: string[]): Promise<{ child: Child; url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const fullEnv = { LOG_LEVEL: 'warn', PORT: String(port), ...env };
-  if (webEntry.used === 'src/server.ts') {
-    const child = spawnTs(name, 'src/server.ts', fullEnv, nodeArgs);
-    try {
-      await waitHttp(`${url}/healthz`, child);
-      return { child, url };
-    } catch (err) {
-      await child.stop();
-      if (!/Redis connection not ready/.test(child.output())) throw err;
-      webEntry.used = 'bench/lib/web.ts';
-      webEntry.note = 'src/server.ts exited at start-up ("Redis connection not ready": queues used before the fail-fast connection is ready); the same app wiring was started by bench/lib/web.ts after waiting for Redis';
-    }
-  }
-  const child = spawnTs(name, webEntry.used, fullEnv, nodeArgs);
+  const child = spawnTs(name, 'src/server.ts', { LOG_LEVEL: 'warn', PORT: String(port), ...env }, nodeArgs);
   await waitHttp(`${url}/healthz`, child);
   return { child, url };
 }

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { httpPhases, overheadPhase, pipelinePhase, webEntry, type BenchOpts } from './phases';
+import { httpPhases, overheadPhase, pipelinePhase, type BenchOpts } from './phases';
 import { killAllChildren, ROOT, stopAll } from './lib/proc';
 import { renderMarkdown, type Results } from './report';
 
@@ -44,7 +44,6 @@ async function main() {
   if (only.includes('pipeline')) Object.assign(results, await pipelinePhase(o));
   if (only.includes('overhead')) Object.assign(results, await overheadPhase(o));
   results.seconds = Math.round((Date.now() - started) / 1000);
-  results.webEntry = { ...webEntry };
 
   const dir = path.join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });

@@ -7,17 +7,9 @@ import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { FigureRow } from '../test/reliability/support/harness';
 
-interface Row {
-  scenario: string;
-  subset: 'fast' | 'slow';
-  addons: number;
-  result: 'pass' | 'FAIL';
-  anypoint: string;
-  outcome: string;
-  timing: string;
-  note?: string;
-}
+type Row = FigureRow;
 
 const ROOT = path.resolve(__dirname, '..');
 const DIR = path.join(ROOT, 'test-artifacts', 'reliability');

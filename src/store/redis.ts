@@ -48,26 +48,6 @@ export function connectRedis(
   return r;
 }
 
-/** Resolves once the connection is ready, or rejects after `ms`. */
-export async function waitReady(r: Redis, ms = 5_000): Promise<void> {
-  if (r.status === 'ready') return;
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => {
-      cleanup();
-      reject(new Error(`Redis not ready after ${ms} ms`));
-    }, ms);
-    const onReady = () => {
-      cleanup();
-      resolve();
-    };
-    const cleanup = () => {
-      clearTimeout(t);
-      r.off('ready', onReady);
-    };
-    r.on('ready', onReady);
-  });
-}
-
 /** Deletes every key under `<prefix>:` (SCAN, never KEYS); returns how many. For tests, tools and the demo. */
 export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<number> {
   let cursor = '0';

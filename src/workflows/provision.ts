@@ -4,7 +4,7 @@ import { findPlan, rateLimitConfiguration } from '../domain/plans';
 import { upstreamForHost, validateUpstream } from '../domain/upstream';
 import { ConflictError, isPermanent, isUpstreamError } from '../clients/errors';
 import { scrub } from '../logger';
-import { applicationReadiness, RATE_LIMITING_ASSET_ID } from '../clients/anypoint';
+import { applicationHost, applicationReadiness, applicationUrl, RATE_LIMITING_ASSET_ID } from '../clients/anypoint';
 import { pickAppHost } from '../clients/heroku';
 import { type WorkflowDeps, nowOf, platformFor, record } from './deps';
 import { PermanentFailure, Wait, describeError } from './outcomes';
@@ -174,8 +174,7 @@ const waitUntilRunning: Step = async (deps, rec) => {
   const app = await attempt('reading the CloudHub application', () => deps.anypoint.cloudhub.getApplication(name));
   const state = applicationReadiness(app);
   if (state === 'ready' && app) {
-    const fullDomain = app.fullDomain || `${app.domain}.cloudhub.io`;
-    return done({ fullDomain, proxyUrl: `${deps.config.ANYPOINT_PROXY_SCHEME}://${fullDomain}/` });
+    return done({ fullDomain: applicationHost(app), proxyUrl: applicationUrl(app, deps.config.ANYPOINT_PROXY_SCHEME) });
   }
   if (state === 'failed') throw new PermanentFailure(`the proxy's CloudHub deployment failed (${app?.status ?? 'unknown status'})`);
   const started = Date.parse(rec.resources.deployStartedAt ?? rec.createdAt);

@@ -33,12 +33,15 @@ export function applicationReadiness(app: CloudHubApplication | null | undefined
 }
 
 /** The proxy's public URL: `https://{fullDomain}/` (fullDomain can be regional). */
-export function applicationUrl(app: CloudHubApplication): string {
-  const host = app.fullDomain || `${app.domain}.cloudhub.io`;
-  return `https://${host}/`;
+export function applicationUrl(app: CloudHubApplication, scheme: 'https' | 'http' = 'https'): string {
+  return `${scheme}://${applicationHost(app)}/`;
 }
 
-/** CloudHub 1.0 applications. Every call sends X-ANYPNT-ENV-ID and X-ANYPNT-ORG-ID. */
+/** The application's public host: its fullDomain, else `<domain>.cloudhub.io`. */
+export function applicationHost(app: CloudHubApplication): string {
+  return app.fullDomain || `${app.domain}.cloudhub.io`;
+}
+
 export class CloudHubClient {
   constructor(
     private readonly http: HttpClient,
