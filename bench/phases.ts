@@ -3,8 +3,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DEV_SECRETS } from '../src/config';
 import { DEFAULT_JOB_OPTIONS, bullPrefix } from '../src/queue';
-import { createAnypointSandbox } from '../src/sandbox/anypoint';
-import { createHerokuSandbox, type ProvisionRequestBody } from '../src/sandbox/heroku';
+import { createAnypointSandbox } from '@aag/standins';
+import { createHerokuSandbox, type ProvisionRequestBody } from '@aag/standins';
 import { acceptRequest, basicHeader, load, provisionBody, ssoRequest, type LoadResult } from './lib/load';
 import {
   commandStats,

@@ -11,8 +11,8 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { createAnypointSandbox } from '../src/sandbox/anypoint';
-import { createHerokuSandbox } from '../src/sandbox/heroku';
+import { createAnypointSandbox } from '@aag/standins';
+import { createHerokuSandbox } from '@aag/standins';
 import { DEV_SECRETS } from '../src/config';
 import { deleteKeysUnder } from '../src/store/redis';
 

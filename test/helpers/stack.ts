@@ -10,8 +10,8 @@ import { AddonQueues } from '../../src/queue';
 import { AddonStore } from '../../src/store/addons';
 import { SecretBox } from '../../src/secrets';
 import { createWorkflowDeps, startRunner, type Runner, type WorkflowHooks } from '../../src/workflows';
-import { createAnypointSandbox, type AnypointSandbox } from '../../src/sandbox/anypoint';
-import { createHerokuSandbox, type HerokuSandbox } from '../../src/sandbox/heroku';
+import { createAnypointSandbox, type AnypointSandbox } from '@aag/standins';
+import { createHerokuSandbox, type HerokuSandbox } from '@aag/standins';
 import { basic, deletePrefix, LogCapture, testConfig, uniquePrefix } from './context';
 
 /**

@@ -1,6 +1,6 @@
 import { cloudHubNameFor } from '../../src/domain/naming';
-import type { FaultRule as AnypointFault } from '../../src/sandbox/anypoint';
-import type { FaultRule as HerokuFault } from '../../src/sandbox/heroku';
+import type { FaultRule as AnypointFault } from '@aag/standins';
+import type { HerokuFaultRule as HerokuFault } from '@aag/standins';
 import { describeStorm, faultStorm } from './support/faults';
 import { countFor, figures, fmtCounts, measured, NONE, orphans, sleep, startEnv, startWorkers, stopAll, type Env, type InProcessWorkers } from './support/harness';
 

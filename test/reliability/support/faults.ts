@@ -3,8 +3,8 @@
  * spikes in turns, while N add-ons provision. Everything must still end provisioned with one of
  * everything and nothing orphaned.
  */
-import type { FaultRule as AnypointFault } from '../../../src/sandbox/anypoint';
-import type { FaultRule as HerokuFault } from '../../../src/sandbox/heroku';
+import type { FaultRule as AnypointFault } from '@aag/standins';
+import type { HerokuFaultRule as HerokuFault } from '@aag/standins';
 import { countFor, fmtCounts, orphans, pct, sleep, startEnv, startWorkers, totals, truthOf, type Counts } from './harness';
 
 const API = '^/(accounts|exchange|apimanager|proxies|cloudhub)/';

@@ -21,8 +21,8 @@ import { AddonQueues } from '../../../src/queue';
 import { AddonStore } from '../../../src/store/addons';
 import { SecretBox } from '../../../src/secrets';
 import { createWorkflowDeps, startRunner, type Runner, type WorkflowHooks } from '../../../src/workflows';
-import { createAnypointSandbox, type AnypointSandbox, type SandboxInventory } from '../../../src/sandbox/anypoint';
-import { createHerokuSandbox, type HerokuSandbox } from '../../../src/sandbox/heroku';
+import { createAnypointSandbox, type AnypointSandbox, type SandboxInventory } from '@aag/standins';
+import { createHerokuSandbox, type HerokuSandbox } from '@aag/standins';
 import { basic, deletePrefix, LogCapture, REDIS_URL, testConfig, uniquePrefix } from '../../helpers/context';
 
 export const ROOT = path.resolve(__dirname, '../../..');

@@ -10,7 +10,7 @@ import {
   MULESOFT_POLICY_GROUP_ID,
   type AnypointSandbox,
   type FaultRule,
-} from '../../src/sandbox/anypoint';
+} from '@aag/standins';
 
 const ORG = DEFAULT_ORG_ID;
 const ENV = DEFAULT_ENVIRONMENTS[0].id;

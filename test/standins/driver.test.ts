@@ -2,10 +2,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { startStack, type Stack } from '../helpers/stack';
-import { runCheck } from '../../src/sandbox/driver/check';
-import { main } from '../../src/sandbox/driver/cli';
-import { parseDriverArgs, UsageError } from '../../src/sandbox/driver/options';
-import { resourceToken, userScopedToken } from '../../src/sandbox/driver/tokens';
+import { runCheck } from '@aag/driver/src/check';
+import { main } from '@aag/driver/src/cli';
+import { parseDriverArgs, SERVICE_DEV_DEFAULTS, UsageError } from '@aag/driver/src/options';
+import { resourceToken, userScopedToken } from '@aag/driver/src/tokens';
 import { DEV_SECRETS } from '../../src/config';
 
 function listen(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
@@ -125,5 +125,11 @@ describe('aag-driver pieces', () => {
     expect(() => parseDriverArgs(['check'], {})).toThrow(UsageError);
     expect(() => parseDriverArgs(['check', '--service', 'ftp://x'], {})).toThrow(/http/);
     expect(() => parseDriverArgs(['check', '--service', 'http://x', '--bogus'], {})).toThrow(UsageError);
+  });
+});
+
+describe('the driver stands apart from the product', () => {
+  it("keeps the service's development password and salt as its defaults", () => {
+    expect(SERVICE_DEV_DEFAULTS).toEqual({ ADDON_PASSWORD: DEV_SECRETS.ADDON_PASSWORD, SSO_SALT: DEV_SECRETS.SSO_SALT });
   });
 });

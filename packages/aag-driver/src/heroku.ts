@@ -1,4 +1,4 @@
-import type { ProvisionRequestBody, SandboxAddon } from '../heroku';
+import type { ProvisionRequestBody, SandboxAddon } from '@aag/standins';
 import { brief, call, joinUrl } from './http';
 
 /** The Heroku stand-in's control endpoints (`/__sandbox/...`), over HTTP: it may run in another process. */

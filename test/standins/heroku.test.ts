@@ -1,6 +1,6 @@
 import request from 'supertest';
-import { createHerokuSandbox, type HerokuSandbox, type HerokuSandboxOptions } from '../../src/sandbox/heroku';
-import { pathPattern } from '../../src/sandbox/heroku/faults';
+import { createHerokuSandbox, type HerokuSandbox, type HerokuSandboxOptions } from '@aag/standins';
+import { pathPattern } from '@aag/standins/src/heroku/faults';
 
 const SECRET = 'dev-heroku-oauth-client-secret';
 const ACCEPT = 'application/vnd.heroku+json; version=3';

@@ -18,7 +18,7 @@ import type {
 export type {
   AddonAction,
   CreateAddonInput,
-  FaultRule,
+  FaultRule as HerokuFaultRule,
   HerokuSandboxOptions,
   OAuthGrant,
   ProvisionRequestBody,

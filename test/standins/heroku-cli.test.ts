@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import request from 'supertest';
-import { DEFAULT_PORTS, parsePorts, startSandboxes, UsageError } from '../../src/sandbox/cli';
+import { DEFAULT_PORTS, parsePorts, startSandboxes, UsageError } from '@aag/standins/src/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -58,7 +58,7 @@ describe('sandbox CLI: both stand-ins', () => {
   it('runs as `npm run sandbox`, prints the environment, stops on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'src/sandbox/cli.ts', '--heroku-port', '0', '--anypoint-port=0'],
+      ['-r', 'ts-node/register/transpile-only', 'packages/standins/src/cli.ts', '--heroku-port', '0', '--anypoint-port=0'],
       { cwd: ROOT, env: { ...process.env, SANDBOX_GATEWAY_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

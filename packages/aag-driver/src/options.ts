@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { DEV_SECRETS } from '../../config';
 
 /** Command-line options of `aag-driver`, with defaults from the environment, then the service's development defaults. */
 
@@ -29,6 +28,14 @@ export interface DriverOptions extends Credentials {
 }
 
 export const DEFAULT_ADDON_ID = 'anypoint-api-gateway';
+/**
+ * The service's development defaults of the manifest password and SSO salt (src/config.ts
+ * DEV_SECRETS; a test keeps the two equal). The driver imports nothing from the product.
+ */
+export const SERVICE_DEV_DEFAULTS = {
+  ADDON_PASSWORD: 'dev-addon-password-0123456789abcdef',
+  SSO_SALT: 'dev-sso-salt-0123456789abcdef0123',
+} as const;
 export const DEFAULT_HEROKU_SANDBOX = 'http://127.0.0.1:4100';
 
 function httpUrl(v: string, flag: string): string {
@@ -62,8 +69,8 @@ export function parseDriverArgs(argv: string[], env: NodeJS.ProcessEnv = process
     service: v.service ? httpUrl(v.service, '--service') : '',
     heroku: v.heroku ? httpUrl(v.heroku, '--heroku') : undefined,
     id: v.id ?? (env.ADDON_ID || DEFAULT_ADDON_ID),
-    password: v.password ?? (env.ADDON_PASSWORD || DEV_SECRETS.ADDON_PASSWORD),
-    salt: v.salt ?? (env.SSO_SALT || DEV_SECRETS.SSO_SALT),
+    password: v.password ?? (env.ADDON_PASSWORD || SERVICE_DEV_DEFAULTS.ADDON_PASSWORD),
+    salt: v.salt ?? (env.SSO_SALT || SERVICE_DEV_DEFAULTS.SSO_SALT),
     plan: v.plan ?? 'test',
     upstream: v.upstream,
     app: v.app,

@@ -1,0 +1,3 @@
+/** The local stand-ins for Anypoint Platform and Heroku (tests, demo, bench). Never part of the product. */
+export * from './anypoint';
+export * from './heroku';
