@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DEV_SECRETS } from '../src/config';
-import { DEFAULT_JOB_OPTIONS, bullPrefix } from '../src/queue';
+import { bullPrefix, JOB_ATTEMPTS } from '../src/jobs';
+
+const DEFAULT_JOB_OPTIONS = { attempts: JOB_ATTEMPTS, removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600, count: 10_000 } };
 import { createAnypointSandbox } from '@aag/standins';
 import { createHerokuSandbox, type ProvisionRequestBody } from '@aag/standins';
 import { acceptRequest, basicHeader, load, provisionBody, ssoRequest, type LoadResult } from './lib/load';

@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import type { AddonStore } from './store/addons';
-import type { AddonQueues } from './queue';
+import type { JobQueues } from './jobs';
 import type { SecretBox } from './secrets';
 import { basicAuth, errorHandler, requestContext } from './http/middleware';
 import { herokuRoutes } from './http/heroku';
@@ -15,7 +15,7 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   store: AddonStore;
-  queues: AddonQueues;
+  jobs: JobQueues;
   box: SecretBox;
   now?: () => Date;
   readiness?: HealthDeps['readiness'];
@@ -32,7 +32,7 @@ export function buildApp(deps: AppDeps): Express {
   app.set('trust proxy', 1);
   app.use(requestContext(deps.logger));
 
-  const commandDeps = { store: deps.store, queues: deps.queues, box: deps.box, now: deps.now, allowLoopbackUpstream: deps.config.NODE_ENV !== 'production' };
+  const commandDeps = { store: deps.store, jobs: deps.jobs, box: deps.box, now: deps.now, allowLoopbackUpstream: deps.config.NODE_ENV !== 'production' };
   const auth = basicAuth(deps.config.ADDON_ID, deps.config.ADDON_PASSWORD, deps.config.ADDON_ID);
 
   app.use(healthRoutes({ readiness: deps.readiness }));

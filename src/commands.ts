@@ -1,137 +1,148 @@
 import type { AddonRecord } from './domain/addon';
-import { newRecord, TransitionError } from './domain/addon';
+import { newRecord } from './domain/addon';
 import { findPlan, PLAN_SLUGS } from './domain/plans';
 import { isSupportedRegion, SUPPORTED_REGIONS } from './domain/regions';
 import { validateUpstream } from './domain/upstream';
-import { conflict, gone, HttpError, notFound, unavailable, unprocessable } from './http/errors';
-import type { PlanChangeBody, ProvisionBody } from './http/schemas';
-import type { AddonQueues } from './queue';
+import type { JobQueues } from './jobs';
 import type { AddonStore } from './store/addons';
-import { RecordNotFoundError } from './store/addons';
+import { isRedisUnavailable } from './store/redis';
 import type { SecretBox } from './secrets';
+import type { PlanChangeBody, ProvisionBody } from './http/schemas';
 
 /**
- * What Heroku's three calls do: they touch the add-on record and the queue, nothing remote.
- * Routes call these and map the result; the workers do the real work.
+ * What Heroku's three calls do: they touch the add-on record and the queue, nothing remote. Each
+ * returns a typed outcome; the routes map outcomes to statuses. Redis being unreachable is the one
+ * failure with its own type (`DataStoreUnavailable`, a 503 Heroku retries); anything else is a bug
+ * and reaches the error handler as a 500, logged with its cause.
  */
 
 export interface CommandDeps {
   store: AddonStore;
-  queues: AddonQueues;
+  jobs: JobQueues;
   box: SecretBox;
   now?: () => Date;
   /** Outside production, an http://127.0.0.1 upstream is accepted (local stand-ins). */
   allowLoopbackUpstream?: boolean;
 }
 
-export interface CommandResult<T = unknown> {
-  status: number;
-  body?: T;
+export class DataStoreUnavailable extends Error {
+  override name = 'DataStoreUnavailable';
+  constructor(override readonly cause: unknown) {
+    super('the add-on service cannot reach its data store; Heroku will retry');
+  }
 }
 
-/** Turns a Redis failure into a 503 so Heroku retries; anything already an HttpError passes through. */
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs `fn`; a Redis that cannot be reached becomes `DataStoreUnavailable`, anything else passes through. */
+async function storing<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof HttpError) throw err;
-    if (err instanceof RecordNotFoundError) throw notFound(err.message);
-    if (err instanceof TransitionError) throw conflict(err.message);
-    throw unavailable('the add-on service cannot reach its data store; Heroku will retry');
+    if (isRedisUnavailable(err)) throw new DataStoreUnavailable(err);
+    throw err;
   }
 }
+
+export type ProvisionOutcome =
+  | { outcome: 'accepted'; id: string; message: string }
+  | { outcome: 'refused'; message: string }
+  | { outcome: 'gone'; message: string }
+  | { outcome: 'conflict'; message: string };
 
 export function provisionMessage(uuid: string): string {
   return `Provisioning ${uuid}: your Anypoint API gateway is being set up; ANYPOINT_API_GATEWAY_URL appears when its proxy runs.`;
 }
 
-export async function provision(deps: CommandDeps, body: ProvisionBody): Promise<CommandResult<{ id: string; message: string }>> {
+export async function provision(deps: CommandDeps, body: ProvisionBody): Promise<ProvisionOutcome> {
   const plan = findPlan(body.plan);
-  if (!plan) throw unprocessable(`unknown plan '${body.plan}': valid plans are ${PLAN_SLUGS.join(', ')}`);
+  if (!plan) return { outcome: 'refused', message: `unknown plan '${body.plan}': valid plans are ${PLAN_SLUGS.join(', ')}` };
   if (!isSupportedRegion(body.region)) {
-    throw unprocessable(`region '${body.region}' is not supported: use one of ${SUPPORTED_REGIONS.join(', ')}`);
+    return { outcome: 'refused', message: `region '${body.region}' is not supported: use one of ${SUPPORTED_REGIONS.join(', ')}` };
   }
   const options = body.options ?? {};
   if (options.upstream !== undefined) {
     const checked = validateUpstream(options.upstream, { allowLoopbackHttp: deps.allowLoopbackUpstream });
-    if (!checked.ok) throw unprocessable(`option --upstream: ${checked.message}`);
+    if (!checked.ok) return { outcome: 'refused', message: `option --upstream: ${checked.message}` };
   }
   const uuid = body.uuid.toLowerCase();
   const now = (deps.now ?? (() => new Date()))();
   const grant = body.oauth_grant ? deps.box.sealJson({ code: body.oauth_grant.code, expires_at: body.oauth_grant.expires_at }) : undefined;
-  const rec = newRecord({
-    uuid,
-    plan: plan.slug,
-    region: body.region,
-    name: body.name ?? uuid,
-    callbackUrl: body.callback_url,
-    options,
-    oauthGrantSealed: grant,
-    now,
-  });
+  const rec = newRecord({ uuid, plan: plan.slug, region: body.region, name: body.name ?? uuid, callbackUrl: body.callback_url, options, oauthGrantSealed: grant, now });
 
-  return guarded(async () => {
-    const { record } = await deps.store.create(rec);
-    if (record.state === 'deprovisioned' || record.state === 'deprovisioning' || record.state === 'failed') {
-      throw gone(`add-on ${uuid} was removed and cannot be provisioned again; create a new add-on`);
-    }
-    if (record.plan !== plan.slug && record.provisionPlan !== plan.slug) {
-      throw conflict(`add-on ${uuid} already exists with plan '${record.plan}'; change plans with a plan change`);
-    }
-    if (record.state === 'provisioning') await deps.queues.enqueueProvision(uuid);
-    return { status: 202, body: { id: uuid, message: provisionMessage(uuid) } };
-  });
+  // One round trip: the record write and the job add go out together on one connection, the record
+  // first, so no job ever runs without its record. When a record already exists the job is a
+  // no-op by construction (its workflow does not apply to that record, or its id exists).
+  const [{ record }] = await storing(() => Promise.all([deps.store.create(rec), deps.jobs.enqueue({ workflow: 'provision', id: uuid })]));
+  if (record.state === 'deprovisioned' || record.state === 'deprovisioning' || record.state === 'failed') {
+    return { outcome: 'gone', message: `add-on ${uuid} was removed and cannot be provisioned again; create a new add-on` };
+  }
+  if (record.plan !== plan.slug && record.provisionPlan !== plan.slug) {
+    return { outcome: 'conflict', message: `add-on ${uuid} already exists with plan '${record.plan}'; change plans with a plan change` };
+  }
+  return { outcome: 'accepted', id: uuid, message: provisionMessage(uuid) };
 }
 
-function loadOr404(rec: AddonRecord | null, uuid: string): AddonRecord {
-  if (!rec) throw notFound(`no add-on ${uuid}`);
-  return rec;
-}
+export type PlanChangeOutcome =
+  | { outcome: 'changed' | 'unchanged'; message: string }
+  | { outcome: 'not-found' | 'gone' | 'refused'; message: string };
 
-export async function changePlan(deps: CommandDeps, uuid: string, body: PlanChangeBody): Promise<CommandResult<{ message: string }>> {
+const removed = (rec: AddonRecord) => rec.state === 'deprovisioned' || rec.state === 'deprovisioning';
+
+export async function changePlan(deps: CommandDeps, uuid: string, body: PlanChangeBody): Promise<PlanChangeOutcome> {
   const id = uuid.toLowerCase();
   const plan = findPlan(body.plan);
-  return guarded(async () => {
-    const current = loadOr404(await deps.store.get(id), id);
-    if (current.state === 'deprovisioned' || current.state === 'deprovisioning') throw gone(`add-on ${id} was removed`);
-    if (!plan) throw unprocessable(`unknown plan '${body.plan}': valid plans are ${PLAN_SLUGS.join(', ')}`);
-    if (current.state === 'failed') throw unprocessable(`add-on ${id} failed to provision; remove it and create it again`);
+  return storing(async () => {
+    const current = await deps.store.get(id);
+    if (!current) return { outcome: 'not-found', message: `no add-on ${id}` };
+    if (removed(current)) return { outcome: 'gone', message: `add-on ${id} was removed` };
+    if (!plan) return { outcome: 'refused', message: `unknown plan '${body.plan}': valid plans are ${PLAN_SLUGS.join(', ')}` };
+    if (current.state === 'failed') return { outcome: 'refused', message: `add-on ${id} failed to provision; remove it and create it again` };
     if (current.plan === plan.slug) {
       // a retried PUT whose first try recorded the plan but lost the job: queue it again (same id)
-      if (current.resources.policyId && current.resources.policyPlan !== plan.slug) await deps.queues.enqueuePlanChange(id, plan.slug);
-      return { status: 200, body: { message: `already on plan ${plan.slug}` } };
+      if (current.resources.policyId && current.resources.policyPlan !== plan.slug) await deps.jobs.enqueue({ workflow: 'plan-change', id, key: plan.slug });
+      return { outcome: 'unchanged', message: `already on plan ${plan.slug}` };
     }
-
-    const { record } = await deps.store.update(id, (r) => {
-      if (r.state !== 'provisioning' && r.state !== 'provisioned') throw gone(`add-on ${id} was removed`);
-      if (r.plan === plan.slug) return null;
-      return { ...r, plan: plan.slug };
-    });
-    await deps.queues.enqueuePlanChange(id, record.plan);
-    return { status: 200, body: { message: `plan changed to ${plan.slug}; the new rate limit applies within a minute` } };
+    let wasRemoved = false;
+    const { record } = await deps.store.update(
+      id,
+      (r) => {
+        if (r.state !== 'provisioning' && r.state !== 'provisioned') {
+          wasRemoved = true;
+          return null;
+        }
+        return r.plan === plan.slug ? null : { ...r, plan: plan.slug };
+      },
+      { from: current },
+    );
+    if (wasRemoved) return { outcome: 'gone', message: `add-on ${id} was removed` };
+    await deps.jobs.enqueue({ workflow: 'plan-change', id, key: record.plan });
+    return { outcome: 'changed', message: `plan changed to ${plan.slug}; the new rate limit applies within a minute` };
   });
 }
 
-export async function deprovision(deps: CommandDeps, uuid: string): Promise<CommandResult> {
+export type DeprovisionOutcome = { outcome: 'accepted' | 'already-removed' } | { outcome: 'not-found'; message: string };
+
+export async function deprovision(deps: CommandDeps, uuid: string): Promise<DeprovisionOutcome> {
   const id = uuid.toLowerCase();
   const now = (deps.now ?? (() => new Date()))();
-  return guarded(async () => {
-    const current = loadOr404(await deps.store.get(id), id);
-    if (current.state === 'deprovisioned') return { status: 204 };
-    const { record } = await deps.store.update(id, (r) => {
-      if (r.state === 'deprovisioned' || r.state === 'deprovisioning') return null;
-      return { ...r, state: 'deprovisioning', deprovisionRequestedAt: now.toISOString() };
-    });
-    if (record.state === 'deprovisioning') await deps.queues.enqueueDeprovision(id);
-    return { status: 204 };
+  return storing(async () => {
+    const current = await deps.store.get(id);
+    if (!current) return { outcome: 'not-found', message: `no add-on ${id}` };
+    if (current.state === 'deprovisioned') return { outcome: 'already-removed' };
+    const { record } = await deps.store.update(
+      id,
+      (r) => (removed(r) ? null : { ...r, state: 'deprovisioning', deprovisionRequestedAt: now.toISOString() }),
+      { from: current },
+    );
+    if (record.state === 'deprovisioning') await deps.jobs.enqueue({ workflow: 'deprovision', id });
+    return { outcome: 'accepted' };
   });
 }
 
 /** SSO needs only to know the add-on exists (a tombstone counts: its page says it was removed). */
 export async function addonExists(deps: Pick<CommandDeps, 'store'>, uuid: string): Promise<boolean> {
-  return guarded(() => deps.store.exists(uuid.toLowerCase()));
+  return storing(() => deps.store.exists(uuid.toLowerCase()));
 }
 
 export async function findAddon(deps: Pick<CommandDeps, 'store'>, uuid: string): Promise<AddonRecord | null> {
-  return guarded(() => deps.store.get(uuid.toLowerCase()));
+  return storing(() => deps.store.get(uuid.toLowerCase()));
 }

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { scrub } from './redact';
 
 /**
  * Readiness that reports progress, not only a Redis ping.
@@ -129,8 +130,8 @@ export async function oldestWaiting(queues: readonly WaitingQueue[]): Promise<Re
 function describe(err: unknown): string {
   if (err instanceof TimeoutError) return 'no answer within the time limit';
   const msg = err instanceof Error ? err.message : String(err);
-  // client messages name host:port at most; keep them short and free of URLs (which may hold a password)
-  return msg.replace(/\b[a-z]+:\/\/\S+/gi, '<url>').slice(0, 200);
+  // client messages name host:port at most; keep them short, scrubbed, and free of URLs
+  return scrub(msg).replace(/\b[a-z]+:\/\/\S+/gi, '<url>').slice(0, 200);
 }
 
 /** Reads the facts from Redis, all within `timeoutMs`. Never rejects: a failure is "Redis down". */

@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { ResponseInfo } from './clients/http';
 import type { AddonRecord } from './domain/addon';
 import type { SsoHooks } from './http/sso';
-import type { WorkflowHooks } from './workflows/deps';
+import type { EngineHooks } from './engine';
 import { withTimeout } from './health';
 
 /**
@@ -68,7 +68,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   });
   const stepDuration = new Histogram({
     name: 'aag_step_duration_seconds',
-    help: 'Duration of one run of a workflow step, by step and outcome (done, skipped, retrying, failed, waiting).',
+    help: 'Duration of one run of a workflow step, by step and outcome (done, retrying, failed, waiting).',
     labelNames: ['step', 'outcome'] as const,
     buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers,
@@ -129,16 +129,17 @@ function safely<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => 
   };
 }
 
-/** The workflow hooks (step durations, retries, outcomes, time to provisioned). */
-export function workflowMetricsHooks(m: Metrics, now: () => Date = () => new Date()): Required<Pick<WorkflowHooks, 'step' | 'finished'>> {
+/** The engine's hooks (step durations, retries, outcomes, time to provisioned). */
+export function workflowMetricsHooks(m: Metrics, now: () => Date = () => new Date()): Required<Pick<EngineHooks, 'step' | 'finished'>> {
+  const counters: Record<string, Counter<'outcome'>> = { provision: m.provisions, deprovision: m.deprovisions, 'plan-change': m.planChanges };
   return {
-    step: safely((step, outcome, ms) => {
+    step: safely((_workflow: string, step: string, outcome: string, ms: number) => {
       m.stepDuration.observe({ step, outcome }, Math.max(0, ms) / 1000);
       if (outcome === 'retrying') m.stepRetries.inc({ step });
     }),
-    finished: safely((workflow, outcome, rec: AddonRecord) => {
-      const counter = workflow === 'provision' ? m.provisions : workflow === 'deprovision' ? m.deprovisions : m.planChanges;
-      counter.inc({ outcome });
+    finished: safely((workflow: string, outcome: string, subject: unknown) => {
+      counters[workflow]?.inc({ outcome });
+      const rec = subject as AddonRecord;
       if (workflow === 'provision' && outcome === 'succeeded') {
         const from = Date.parse(rec.createdAt);
         const to = rec.provisionedAt ? Date.parse(rec.provisionedAt) : now().getTime();

@@ -70,7 +70,7 @@ export class UpstreamError extends Error {
       method: this.method,
       path: this.path,
       status: this.status,
-      code: this.code,
+      errorCode: this.code,
       retryable: this.retryable,
       uncertain: this.uncertain,
       bodyExcerpt: this.bodyExcerpt,
@@ -142,9 +142,4 @@ export function isPermanent(err: unknown): boolean {
 
 export function isUpstreamError(err: unknown): err is UpstreamError {
   return err instanceof UpstreamError;
-}
-
-/** A 404 from an upstream call (for callers that did not ask for 404 to be returned). */
-export function isNotFound(err: unknown): boolean {
-  return err instanceof UpstreamError && err.status === 404;
 }

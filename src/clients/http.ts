@@ -1,9 +1,8 @@
 import type { Config } from '../config';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axios';
 import type { Logger } from '../logger';
-import { scrub } from '../logger';
+import { EXCERPT_MAX, excerpt, scrub } from '../redact';
 import { ConflictError, UpstreamError } from './errors';
 
 /**
@@ -66,7 +65,7 @@ export interface HttpClientOptions {
   now?: () => number;
   onResponse?: (info: ResponseInfo) => void;
   logger?: Logger;
-  /** Default request id when none is passed and none is bound with `withRequestId`. */
+  /** Default request id when a call names none. */
   requestId?: () => string;
   axiosInstance?: AxiosInstance;
 }
@@ -124,6 +123,8 @@ export interface RequestOptions {
   /** A token source for this call only (e.g. one Heroku add-on's token), instead of the client's. */
   auth?: TokenSource;
   op?: string;
+  /** Secret values of this call only (e.g. an OAuth grant code), masked in its errors. */
+  secrets?: readonly string[];
 }
 
 export interface HttpResponse<T = unknown> {
@@ -148,14 +149,7 @@ const CONNECTION_CODES: Record<string, { uncertain: boolean }> = {
   EPIPE: { uncertain: true },
   ERR_SOCKET_CONNECTION_TIMEOUT: { uncertain: true },
 };
-export const EXCERPT_MAX = 300;
 
-const requestIdStore = new AsyncLocalStorage<string>();
-
-/** Runs `fn` with `id` as the X-Request-Id of every outbound call made inside it (unless a call names its own). */
-export function withRequestId<T>(id: string, fn: () => T): T {
-  return requestIdStore.run(id, fn);
-}
 
 export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -229,7 +223,7 @@ export class HttpClient {
   async request<T = unknown>(req: RequestOptions): Promise<HttpResponse<T>> {
     const method = req.method;
     const { url, safePath } = this.resolve(req.path);
-    const requestId = req.requestId ?? requestIdStore.getStore() ?? this.opts.requestId?.() ?? randomUUID();
+    const requestId = req.requestId ?? this.opts.requestId?.() ?? randomUUID();
     const mode: RetryMode = req.retry ?? 'safe';
     const maxTries = Math.max(1, req.maxTries ?? this.maxTries);
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
@@ -248,7 +242,7 @@ export class HttpClient {
       try {
         res = await this.send(method, url, req, headers, timeoutMs);
       } catch (err) {
-        failure = this.connectionFailure(err, token);
+        failure = this.connectionFailure(err, this.secretsFor(token, req.secrets));
       }
       const ms = Math.max(0, this.now() - started);
       this.report({ api: this.api, op: req.op, method, path: safePath, status: res?.status, ms, attempt, requestId });
@@ -264,7 +258,7 @@ export class HttpClient {
           attempt -= 1; // the repeat after a refresh is not a try of its own
           continue;
         }
-        failure = this.statusFailure(res, token);
+        failure = this.statusFailure(res, this.secretsFor(token, req.secrets));
       }
 
       const f = failure!;
@@ -274,7 +268,7 @@ export class HttpClient {
       }
       const delay = this.delayFor(attempt, f.hintMs);
       this.opts.logger?.warn(
-        { api: this.api, op: req.op, method, path: safePath, status: f.status, code: f.code, attempt, delayMs: delay, requestId },
+        { api: this.api, op: req.op, method, path: safePath, status: f.status, errorCode: f.code, attempt, delayMs: delay, requestId },
         'upstream call failed; retrying',
       );
       await this.sleep(delay);
@@ -345,13 +339,13 @@ export class HttpClient {
     return { url: target.toString(), safePath: target.pathname };
   }
 
-  private secretsFor(token?: string): string[] {
-    const list = [...(this.opts.secrets?.() ?? [])];
+  private secretsFor(token?: string, extra: readonly string[] = []): string[] {
+    const list = [...(this.opts.secrets?.() ?? []), ...extra];
     if (token) list.push(token);
     return list;
   }
 
-  private statusFailure(res: AxiosResponse, token?: string): Failure {
+  private statusFailure(res: AxiosResponse, secrets: readonly string[]): Failure {
     const status = res.status;
     const retryable = RETRYABLE_STATUSES.has(status);
     const headers = flatHeaders(res.headers);
@@ -360,12 +354,12 @@ export class HttpClient {
       code: upstreamCode(res.data),
       retryable,
       uncertain: retryable && !NOT_PROCESSED_STATUSES.has(status),
-      bodyExcerpt: excerpt(res.data, this.secretsFor(token)),
+      bodyExcerpt: excerpt(res.data, secrets),
       hintMs: retryable ? waitHint(status, headers, this.now()) : undefined,
     };
   }
 
-  private connectionFailure(err: unknown, token?: string): Failure {
+  private connectionFailure(err: unknown, secrets: readonly string[]): Failure {
     const e = err as { code?: unknown; message?: unknown };
     const code = typeof e?.code === 'string' ? e.code : undefined;
     const message = typeof e?.message === 'string' ? e.message : 'request failed';
@@ -377,7 +371,7 @@ export class HttpClient {
       code: code ?? (hangUp ? 'ECONNRESET' : timeout ? 'ETIMEDOUT' : undefined),
       retryable,
       uncertain: known ? known.uncertain : retryable,
-      message: scrub(message, this.secretsFor(token)).slice(0, EXCERPT_MAX),
+      message: scrub(message, secrets).slice(0, EXCERPT_MAX),
     };
   }
 
@@ -468,23 +462,4 @@ export function upstreamCode(data: unknown): string | undefined {
   // Heroku: {"id": "rate_limit", "message": "..."}
   if (typeof d.id === 'string' && /^[a-z][a-z_]{1,60}$/.test(d.id)) return d.id;
   return undefined;
-}
-
-/** A short, scrubbed excerpt of a response body for errors and logs. */
-export function excerpt(data: unknown, secrets: readonly string[]): string | undefined {
-  if (data === undefined || data === null || data === '') return undefined;
-  let text: string;
-  if (typeof data === 'string') text = data;
-  else if (Buffer.isBuffer(data)) text = data.toString('utf8');
-  else {
-    try {
-      text = JSON.stringify(data);
-    } catch {
-      text = String(data);
-    }
-  }
-  text = scrub(text.replace(/\s+/g, ' ').trim(), secrets);
-  // token-looking JSON fields, in case an upstream echoes them back
-  text = text.replace(/("(?:access_token|refresh_token|client_secret|token|password)"\s*:\s*")[^"]*"/gi, '$1[redacted]"');
-  return text.length > EXCERPT_MAX ? `${text.slice(0, EXCERPT_MAX - 1)}…` : text;
 }

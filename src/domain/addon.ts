@@ -1,3 +1,5 @@
+import type { RunState, StepEvent } from './progress';
+
 /**
  * The add-on record and its state machine. Pure: no I/O. The store persists these records; the
  * workflows fill in `resources` step by step; the dashboard reads them.
@@ -5,33 +7,6 @@
 
 export const ADDON_STATES = ['provisioning', 'provisioned', 'failed', 'deprovisioning', 'deprovisioned'] as const;
 export type AddonState = (typeof ADDON_STATES)[number];
-
-/** Named steps of the provision workflow, in order. */
-export const PROVISION_STEPS = [
-  'exchangeGrant',
-  'findUpstream',
-  'createAsset',
-  'createApiInstance',
-  'applyPolicy',
-  'deployProxy',
-  'waitUntilRunning',
-  'setConfigVars',
-  'reportProvisioned',
-] as const;
-export type ProvisionStep = (typeof PROVISION_STEPS)[number];
-
-export const DEPROVISION_STEPS = ['deleteApplication', 'deleteApiInstance', 'deleteAsset', 'reportDeprovisioned'] as const;
-export type DeprovisionStep = (typeof DEPROVISION_STEPS)[number];
-
-export type StepName = ProvisionStep | DeprovisionStep | 'changePlan' | 'compensate';
-
-export interface StepEvent {
-  step: StepName;
-  status: 'started' | 'done' | 'retrying' | 'failed' | 'skipped';
-  at: string;
-  attempt?: number;
-  message?: string;
-}
 
 /** Ids of everything made remotely, filled in by the workflows as each step completes. */
 export interface AddonResources {
@@ -78,6 +53,8 @@ export interface AddonRecord {
   failedAt?: string;
   /** Why the add-on failed, in words a person can read. */
   failureReason?: string;
+  /** Pieces a teardown could not remove for good ("<step>: <why>"), for the operator to clean up. */
+  leftovers?: string[];
   /** Sealed (AES-256-GCM) JSON of the OAuth grant `{code, expires_at}`; removed once exchanged. */
   oauthGrantSealed?: string;
   /** Sealed JSON of `{accessToken, refreshToken, expiresAt}`. */
@@ -85,11 +62,11 @@ export interface AddonRecord {
   resources: AddonResources;
   /** The most recent step events, newest last (bounded). */
   timeline: StepEvent[];
+  /** Progress of the workflows under way (see src/engine). */
+  runs?: Record<string, RunState>;
   /** Bumped on every write; lets the dashboard and tests see progress. */
   rev: number;
 }
-
-export const TIMELINE_LIMIT = 60;
 
 export class TransitionError extends Error {
   constructor(
@@ -113,19 +90,28 @@ export function canMove(from: AddonState, to: AddonState): boolean {
   return from === to || ALLOWED[from].includes(to);
 }
 
-export function isActive(state: AddonState): boolean {
-  return state === 'provisioning' || state === 'deprovisioning';
-}
-
 /** A provisioned add-on whose policy does not carry its plan yet (a plan change to apply). */
 export function planDrift(rec: AddonRecord): boolean {
   const r = rec.resources;
   return rec.state === 'provisioned' && !!r.policyId && r.policyPlan !== rec.plan && r.planChangeFailedFor !== rec.plan;
 }
 
+/** Work a record still needs: the workflow that does it and the job's key (the sweeper sees it done). */
+export interface PendingWork {
+  workflow: 'provision' | 'deprovision' | 'plan-change';
+  key?: string;
+}
+
+export function pendingWork(rec: AddonRecord): PendingWork | null {
+  if (rec.state === 'provisioning') return { workflow: 'provision' };
+  if (rec.state === 'deprovisioning') return { workflow: 'deprovision' };
+  if (planDrift(rec)) return { workflow: 'plan-change', key: rec.plan };
+  return null;
+}
+
 /** Whether the sweeper must watch this record: work outstanding of any kind. */
 export function needsWork(rec: AddonRecord): boolean {
-  return isActive(rec.state) || planDrift(rec);
+  return pendingWork(rec) !== null;
 }
 
 export function newRecord(input: {
@@ -155,12 +141,6 @@ export function newRecord(input: {
     timeline: [],
     rev: 1,
   };
-}
-
-export function withEvent(rec: AddonRecord, ev: StepEvent): AddonRecord {
-  const timeline = [...rec.timeline, ev];
-  if (timeline.length > TIMELINE_LIMIT) timeline.splice(0, timeline.length - TIMELINE_LIMIT);
-  return { ...rec, timeline };
 }
 
 /** What a record looks like outside the service: no sealed secrets. */

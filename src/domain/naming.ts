@@ -33,8 +33,3 @@ export function cloudHubNameFor(uuid: string, attempt = 0): string {
   const name = attempt === 0 ? base : `${base}-${attempt}`;
   return name.slice(0, 42).replace(/-+$/, '');
 }
-
-/** BullMQ job ids must never contain ':'. */
-export function jobIdFor(kind: string, ...parts: string[]): string {
-  return [kind, ...parts].join('_').replace(/:/g, '-');
-}

@@ -22,6 +22,16 @@ function resourceId(req: Request): string {
   return id;
 }
 
+/** What each command outcome answers. */
+const STATUS = {
+  changed: 200,
+  unchanged: 200,
+  refused: 422,
+  'not-found': 404,
+  gone: 410,
+  conflict: 409,
+} as const;
+
 /** Heroku sends `application/json` or `application/vnd.heroku-addons+json; version=3`. */
 export const jsonBody = express.json({ limit: '64kb', type: ['application/json', 'application/*+json'], strict: true });
 
@@ -32,18 +42,20 @@ export function herokuRoutes(deps: commands.CommandDeps, auth: RequestHandler): 
 
   r.post('/heroku/resources', async (req, res) => {
     const out = await commands.provision(deps, parseBody(provisionBodySchema, req));
-    res.status(out.status).json(out.body);
+    if (out.outcome === 'accepted') res.status(202).json({ id: out.id, message: out.message });
+    else res.status(STATUS[out.outcome]).json({ message: out.message });
   });
 
   r.put('/heroku/resources/:id', async (req, res) => {
     const id = resourceId(req);
     const out = await commands.changePlan(deps, id, parseBody(planChangeBodySchema, req));
-    res.status(out.status).json(out.body);
+    res.status(STATUS[out.outcome]).json({ message: out.message });
   });
 
   r.delete('/heroku/resources/:id', async (req, res) => {
     const out = await commands.deprovision(deps, resourceId(req));
-    res.status(out.status).end();
+    if (out.outcome === 'not-found') res.status(404).json({ message: out.message });
+    else res.status(204).end();
   });
 
   return r;

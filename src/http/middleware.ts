@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import { safeEqual } from '../domain/sso';
+import { DataStoreUnavailable } from '../commands';
 import { HttpError, unauthorized } from './errors';
 
 declare module 'express-serve-static-core' {
@@ -48,12 +49,21 @@ export function basicAuth(user: string, password: string, realm: string) {
   };
 }
 
-/** Maps errors to responses: HttpError → its status; body-parser errors → 400/413/415; the rest → 500 without internals. */
+/**
+ * Maps errors to responses: HttpError → its status; Redis unreachable → 503 (Heroku retries);
+ * body-parser errors → 400/413/415; anything else is a bug: 500 without internals, logged with its
+ * cause and the request id (the answer carries the id too).
+ */
 export function errorHandler() {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof HttpError) {
       for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
       return res.status(err.status).json({ message: err.message });
+    }
+    if (err instanceof DataStoreUnavailable) {
+      req.log.warn({ err: { message: (err.cause as Error)?.message } }, 'data store unavailable');
+      res.setHeader('Retry-After', '5');
+      return res.status(503).json({ message: err.message });
     }
     const e = err as { status?: number; statusCode?: number; type?: string };
     const status = e.status ?? e.statusCode;
@@ -68,7 +78,7 @@ export function errorHandler() {
               : 'bad request';
       return res.status(status).json({ message });
     }
-    (req.log ?? console).error({ err: err instanceof Error ? { message: err.message, name: err.name } : String(err) }, 'unhandled error');
-    res.status(500).json({ message: 'internal error' });
+    req.log.error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'unhandled error');
+    res.status(500).json({ message: `internal error (request ${req.id})` });
   };
 }

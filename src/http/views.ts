@@ -1,5 +1,6 @@
-import type { AddonRecord, StepEvent } from '../domain/addon';
-import { PROVISION_STEPS } from '../domain/addon';
+import type { AddonRecord } from '../domain/addon';
+import type { StepEvent } from '../domain/progress';
+import { PROVISION, WORKFLOWS } from '../workflows';
 import { describeLimit, findPlan, PLANS } from '../domain/plans';
 
 /** Server-rendered pages: no external assets, readable without JavaScript. */
@@ -43,23 +44,10 @@ Add-ons, or run <code>heroku addons:open anypoint-api-gateway</code>.</p></secti
   );
 }
 
-const STEP_LABELS: Record<string, string> = {
-  exchangeGrant: 'Heroku authorisation',
-  findUpstream: 'Find the app',
-  createAsset: 'Exchange asset',
-  createApiInstance: 'API instance',
-  applyPolicy: 'Rate-limit policy',
-  deployProxy: 'Deploy the proxy',
-  waitUntilRunning: 'Wait until it runs',
-  setConfigVars: 'Config vars',
-  reportProvisioned: 'Tell Heroku',
-  deleteApplication: 'Remove the proxy',
-  deleteApiInstance: 'Remove the API instance',
-  deleteAsset: 'Remove the Exchange asset',
-  reportDeprovisioned: 'Tell Heroku',
-  changePlan: 'Plan change',
-  compensate: 'Clean up after a failure',
-};
+/** Words for every step of every workflow (its compensation included). */
+const STEP_LABELS: Record<string, string> = Object.fromEntries(
+  Object.values(WORKFLOWS).flatMap((wf) => [...wf.steps, ...(wf.compensation ?? [])].map((s) => [s.name, s.label])),
+);
 
 function lastEventOf(rec: AddonRecord, step: string): StepEvent | undefined {
   for (let i = rec.timeline.length - 1; i >= 0; i--) if (rec.timeline[i].step === step) return rec.timeline[i];
@@ -71,10 +59,10 @@ function retriesOf(rec: AddonRecord, step: string): number {
 }
 
 function stepsTable(rec: AddonRecord): string {
-  const rows = PROVISION_STEPS.map((s) => {
+  const rows = PROVISION.steps.map(({ name: s }) => {
     const ev = lastEventOf(rec, s);
     const status = ev?.status ?? 'pending';
-    const cls = status === 'done' || status === 'skipped' ? 'ok' : status === 'failed' ? 'bad' : status === 'pending' ? 'muted' : 'wait';
+    const cls = status === 'done' ? 'ok' : status === 'failed' ? 'bad' : status === 'pending' ? 'muted' : 'wait';
     const retries = retriesOf(rec, s);
     return `<tr><td>${esc(STEP_LABELS[s] ?? s)}</td><td class="${cls}">${esc(status)}</td><td>${esc(ev ? new Date(ev.at).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '')}</td><td>${retries || ''}</td><td>${esc(ev?.message ?? '')}</td></tr>`;
   }).join('');

@@ -45,7 +45,6 @@ class Script {
   }
 }
 
-const CREATE = new Script(CREATE_LUA);
 const CAS = new Script(CAS_LUA);
 
 export type Mutation = (rec: AddonRecord) => AddonRecord | null;
@@ -53,6 +52,9 @@ export type Mutation = (rec: AddonRecord) => AddonRecord | null;
 export class StoreConflictError extends Error {}
 
 export class AddonStore {
+  /** The stored JSON each record returned by this store was read from (lets an update skip a read). */
+  private readonly raws = new WeakMap<AddonRecord, string>();
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -66,16 +68,26 @@ export class AddonStore {
     return `${this.prefix}:addons:active`;
   }
 
-  /** Writes the record unless one exists. Returns the record that is stored and whether it is new. */
+  /**
+   * Writes the record unless one exists. Returns the record that is stored and whether it is new.
+   * Sent as a plain EVAL (never EVALSHA): a command pipelined after it (the provision's job add)
+   * must never run before it, as it would after a NOSCRIPT fallback.
+   */
   async create(rec: AddonRecord): Promise<{ created: boolean; record: AddonRecord }> {
-    const existing = (await CREATE.run(this.redis, [this.key(rec.uuid), this.activeKey], [JSON.stringify(rec), rec.uuid])) as string | null;
-    if (existing) return { created: false, record: JSON.parse(existing) as AddonRecord };
+    const existing = (await this.redis.eval(CREATE_LUA, 2, this.key(rec.uuid), this.activeKey, JSON.stringify(rec), rec.uuid)) as string | null;
+    if (existing) return { created: false, record: this.parse(existing) };
     return { created: true, record: rec };
   }
 
   async get(uuid: string): Promise<AddonRecord | null> {
     const raw = await this.redis.get(this.key(uuid));
-    return raw ? (JSON.parse(raw) as AddonRecord) : null;
+    return raw ? this.parse(raw) : null;
+  }
+
+  private parse(raw: string): AddonRecord {
+    const rec = JSON.parse(raw) as AddonRecord;
+    this.raws.set(rec, raw);
+    return rec;
   }
 
   /** Whether a record (or tombstone) exists: one EXISTS, no value transferred. */
@@ -86,19 +98,28 @@ export class AddonStore {
   /**
    * Applies `fn` to the current record atomically. `fn` returns the new record, or null to leave it
    * as it is (the current record is returned). Throws when the record does not exist.
+   *
+   * `from`, a record this store returned, is taken as the current one without reading it again (the
+   * compare-and-set still checks it: a stale `from` costs one more round trip, never a lost write).
    */
-  async update(uuid: string, fn: Mutation, maxTries = 50): Promise<{ record: AddonRecord; changed: boolean }> {
-    for (let i = 0; i < maxTries; i++) {
-      const raw = await this.redis.get(this.key(uuid));
+  async update(uuid: string, fn: Mutation, opts: { from?: AddonRecord; maxTries?: number } = {}): Promise<{ record: AddonRecord; changed: boolean }> {
+    let known = opts.from ? this.raws.get(opts.from) : undefined;
+    for (let i = 0; i < (opts.maxTries ?? 50); i++) {
+      const raw = known ?? (await this.redis.get(this.key(uuid)));
+      known = undefined;
       if (!raw) throw new RecordNotFoundError(uuid);
-      const cur = JSON.parse(raw) as AddonRecord;
+      const cur = this.parse(raw);
       const next = fn(cur);
       if (!next) return { record: cur, changed: false };
       if (!canMove(cur.state, next.state)) throw new TransitionError('invalid', `add-on ${uuid} cannot move from ${cur.state} to ${next.state}`);
       const stored: AddonRecord = { ...next, rev: cur.rev + 1, updatedAt: new Date().toISOString() };
-      const ok = await CAS.run(this.redis, [this.key(uuid), this.activeKey], [raw, JSON.stringify(stored), uuid, needsWork(stored) ? '1' : '0']);
-      if (ok === 1) return { record: stored, changed: true };
-      // lost a race: read again and re-apply
+      const json = JSON.stringify(stored);
+      const ok = await CAS.run(this.redis, [this.key(uuid), this.activeKey], [raw, json, uuid, needsWork(stored) ? '1' : '0']);
+      if (ok === 1) {
+        this.raws.set(stored, json);
+        return { record: stored, changed: true };
+      }
+      // lost a race (or `from` was stale): read again and re-apply
     }
     throw new StoreConflictError(`could not update add-on ${uuid}: too much contention`);
   }

@@ -48,6 +48,22 @@ export function connectRedis(
   return r;
 }
 
+/** Resolves when the connection is ready, or after `timeoutMs` (false: not ready yet; it keeps trying). */
+export function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    timer.unref();
+    redis.once('ready', onReady);
+  });
+}
+
 /** Deletes every key under `<prefix>:` (SCAN, never KEYS); returns how many. For tests, tools and the demo. */
 export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<number> {
   let cursor = '0';
@@ -58,4 +74,25 @@ export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<num
     if (keys.length) n += await redis.del(...keys);
   } while (cursor !== '0');
   return n;
+}
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const UNREACHABLE_MESSAGES = [
+  /enableOfflineQueue/i,
+  /Command timed out/i,
+  /Connection is closed/i,
+  /max retries per request/i,
+  /Failed to refresh slots cache/i,
+  /None of startup nodes is available/i,
+  /^(CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN)\b/,
+];
+
+/** Whether an error means Redis could not be reached or did not answer (as opposed to a bug of ours). */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { name?: unknown; code?: unknown; message?: unknown };
+  if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError') return true;
+  if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return UNREACHABLE_MESSAGES.some((re) => re.test(message));
 }

@@ -1,24 +1,31 @@
 import type { AddonRecord } from '../domain/addon';
-import { type WorkflowDeps, nowOf, record } from './deps';
-import { teardown } from './teardown';
+import type { RunState } from '../domain/progress';
+import type { AddonWorkflow } from './deps';
+import { TEARDOWN } from './teardown';
 
-/**
- * Deprovision: CloudHub application → API instance → Exchange asset; 404 counts as done; a
- * retryable error is retried by the queue until done. The record ends as a tombstone (no secrets
- * kept) so a late provision of the same uuid gets 410.
- */
-export async function runDeprovision(deps: WorkflowDeps, uuid: string): Promise<'deprovisioned' | 'absent' | 'not-requested'> {
-  const rec = await deps.store.get(uuid);
-  if (!rec) return 'absent';
-  if (rec.state === 'deprovisioned') return 'deprovisioned';
-  if (rec.state !== 'deprovisioning') return 'not-requested';
-  await teardown(deps, uuid);
-  const final: AddonRecord = await record(deps, uuid, { configVarsSet: false }, undefined, () => ({
+/** The record once the teardown ran: a tombstone (no secrets kept), so a late provision gets 410. */
+function tombstone(rec: AddonRecord, run: RunState, now: Date): AddonRecord {
+  return {
+    ...rec,
     state: 'deprovisioned',
-    deprovisionedAt: nowOf(deps).toISOString(),
+    deprovisionedAt: now.toISOString(),
+    leftovers: run.leftovers?.length ? run.leftovers : undefined,
     herokuTokensSealed: undefined,
     oauthGrantSealed: undefined,
-  }));
-  deps.hooks?.finished?.('deprovision', 'succeeded', final);
-  return 'deprovisioned';
+    resources: { ...rec.resources, configVarsSet: false },
+  };
 }
+
+/**
+ * Deprovision: the teardown steps, best effort. A retryable error is retried until it passes; a
+ * piece Anypoint refuses to remove for good is recorded on the tombstone as a leftover (and logged
+ * for the operator) instead of blocking the add-on's removal forever.
+ */
+export const DEPROVISION: AddonWorkflow = {
+  name: 'deprovision',
+  steps: TEARDOWN,
+  bestEffort: true,
+  applies: (rec) => rec.state === 'deprovisioning',
+  succeeded: tombstone,
+  failed: tombstone,
+};

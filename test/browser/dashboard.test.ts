@@ -66,7 +66,7 @@ it('signs in through the SSO form post and shows the add-on: name, plan and limi
   expect(body).toContain('ANYPOINT_API_GATEWAY_API_ID');
   expect(body).toContain('ada@example.com');
   expect(body).toContain('Premium');
-  expect(await page.locator('table >> text=Rate-limit policy').count()).toBe(1);
+  expect(await page.locator('table >> text=Applying the rate limit').count()).toBe(1);
   expect(await page.getAttribute('a:has-text("open in API Manager")', 'href')).toContain(`/apis/${rec.resources.apiId}`);
   // the session cookie is HttpOnly: page scripts cannot read it
   expect(await page.evaluate<string>('document.cookie')).not.toContain('aag_session');

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { ConflictError, UpstreamError, isPermanent, isRetryable } from '../../src/clients/errors';
-import { HttpClient, type HttpClientOptions, type ResponseInfo, waitHint, withRequestId } from '../../src/clients/http';
+import { HttpClient, type HttpClientOptions, type ResponseInfo, waitHint } from '../../src/clients/http';
 import { netError, recordingSleep, setupNock } from './helpers';
 
 setupNock();
@@ -56,7 +56,7 @@ describe('HttpClient: success and request shape', () => {
     expect(String(seen['content-type'])).toContain('application/json');
   });
 
-  it('uses a passed request id, or the one bound with withRequestId', async () => {
+  it('uses a passed request id, else a fresh one per call', async () => {
     const ids: unknown[] = [];
     nock(BASE)
       .get('/a')
@@ -67,8 +67,9 @@ describe('HttpClient: success and request shape', () => {
       });
     const { c } = client();
     await c.get('/a', { requestId: 'explicit-1' });
-    await withRequestId('job-42', () => c.get('/a'));
-    expect(ids).toEqual(['explicit-1', 'job-42']);
+    await c.get('/a');
+    expect(ids[0]).toBe('explicit-1');
+    expect(ids[1]).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('keeps the same request id across retries', async () => {

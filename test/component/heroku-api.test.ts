@@ -1,11 +1,6 @@
 import request from 'supertest';
-import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { appContext, basic, provisionBody, type AppContext } from '../helpers/context';
-import { buildApp } from '../../src/app';
-import { AddonQueues } from '../../src/queue';
-import { AddonStore } from '../../src/store/addons';
-import { createLogger } from '../../src/logger';
 
 let ctx: AppContext;
 let auth: string;
@@ -26,8 +21,8 @@ async function tombstone(uuid: string) {
   await ctx.store.update(uuid, (r) => ({ ...r, state: 'deprovisioned' }));
 }
 
-async function jobIds(queue: 'provision' | 'deprovision' | 'planChange'): Promise<string[]> {
-  const jobs = await ctx.queues[queue].getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized']);
+async function jobIds(queue: 'provision' | 'deprovision' | 'plan-change'): Promise<string[]> {
+  const jobs = await ctx.jobs.queue(queue).getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized']);
   return jobs.map((j) => j.id as string);
 }
 
@@ -45,8 +40,8 @@ describe('POST /heroku/resources (provision)', () => {
     expect(JSON.stringify(rec)).not.toContain(body.oauth_grant.code);
     expect(ctx.box.openJson<{ code: string }>(rec!.oauthGrantSealed!).code).toBe(body.oauth_grant.code);
 
-    const job = await ctx.queues.provision.getJob(`provision_${body.uuid}`);
-    expect(job?.data).toEqual({ uuid: body.uuid });
+    const job = await ctx.jobs.queue('provision').getJob(`provision_${body.uuid}`);
+    expect(job?.data).toEqual({ id: body.uuid });
     expect(job?.id).not.toContain(':');
   });
 
@@ -156,7 +151,7 @@ describe('PUT /heroku/resources/:id (plan change)', () => {
     expect(res.status).toBe(200);
     expect(res.body.message).toEqual(expect.any(String));
     expect((await ctx.store.get(body.uuid))?.plan).toBe('premium');
-    expect(await jobIds('planChange')).toContain(`plan-change_${body.uuid}_premium`);
+    expect(await jobIds('plan-change')).toContain(`plan-change_${body.uuid}_premium`);
 
     const rev = (await ctx.store.get(body.uuid))!.rev;
     const again = await put(body.uuid, { plan: 'premium' });
@@ -212,11 +207,9 @@ describe('DELETE /heroku/resources/:id (deprovision)', () => {
 
 describe('when Redis is unreachable', () => {
   it('answers 503 with a message within a second, for each call', async () => {
-    const dead = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false, retryStrategy: () => 1000 });
-    dead.on('error', () => undefined);
-    const store = new AddonStore(dead, 'dead');
-    const queues = new AddonQueues(dead, 'dead');
-    const app = buildApp({ config: ctx.config, logger: createLogger({ level: 'silent' }), store, queues, box: ctx.box });
+    // the web tier exactly as production wires it, on a Redis that is not there
+    const dead = await appContext('dead', { config: { REDIS_URL: 'redis://127.0.0.1:1' }, overrides: { redisReadyMs: 0 } });
+    const app = dead.app;
     try {
       for (const call of [
         () => request(app).post('/heroku/resources').set('Authorization', auth).send(provisionBody()),
@@ -230,8 +223,23 @@ describe('when Redis is unreachable', () => {
         expect(Date.now() - t0).toBeLessThan(1000);
       }
     } finally {
-      await queues.close().catch(() => undefined);
-      dead.disconnect();
+      await dead.web.close();
+    }
+  });
+});
+
+describe('a bug on the request path', () => {
+  it('is a 500 naming the request id, logged with its cause — not a 503 Heroku would retry forever', async () => {
+    const spy = jest.spyOn(ctx.store, 'get').mockRejectedValueOnce(new TypeError("Cannot read properties of undefined (reading 'plan')"));
+    try {
+      const res = await request(ctx.app).put(`/heroku/resources/${randomUUID()}`).set('Authorization', auth).set('X-Request-Id', 'req-bug-1').send({ plan: 'basic' });
+      expect(res.status).toBe(500);
+      expect(res.body.message).toBe('internal error (request req-bug-1)');
+      const line = ctx.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'unhandled error');
+      expect(line).toMatchObject({ reqId: 'req-bug-1', err: { name: 'TypeError', message: expect.stringContaining("reading 'plan'") } });
+      expect(String((line?.err as { stack?: string }).stack)).toContain('TypeError');
+    } finally {
+      spy.mockRestore();
     }
   });
 });

@@ -1,40 +1,18 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Express } from 'express';
 import { appContext, basic, provisionBody, type AppContext } from '../helpers/context';
-import { buildApp } from '../../src/app';
-import { createLogger } from '../../src/logger';
-import { createMetrics, ssoMetricsHooks, type Metrics } from '../../src/metrics';
-import { createReadiness, progressKey } from '../../src/health';
-import { mountOperatorRoutes } from '../../src/http/admin';
-import { AddonQueues } from '../../src/queue';
-import { AddonStore } from '../../src/store/addons';
-import { connectRedis } from '../../src/store/redis';
+import { progressKey } from '../../src/health';
 
 let ctx: AppContext;
 let app: Express;
-let metrics: Metrics;
 let admin: string;
 let heroku: string;
 
-function appOver(c: Pick<AppContext, 'config' | 'store' | 'queues' | 'box'>, redis: Redis, m: Metrics): Express {
-  return buildApp({
-    config: c.config,
-    logger: createLogger({ level: 'silent' }),
-    store: c.store,
-    queues: c.queues,
-    box: c.box,
-    readiness: createReadiness({ redis, queues: c.queues.all(), keyPrefix: c.config.KEY_PREFIX }, c.config.READINESS_STALE_MS),
-    sso: ssoMetricsHooks(m),
-    extra: (a) => mountOperatorRoutes(a, { queues: c.queues.all(), adminPassword: c.config.ADMIN_PASSWORD, registry: m.registry, publicUrl: 'https://aag.example.com' }),
-  });
-}
-
 beforeAll(async () => {
-  ctx = await appContext('ops');
-  metrics = createMetrics({ queues: () => ctx.queues.all() });
-  app = appOver(ctx, ctx.redis, metrics);
+  // the web tier as startWeb wires it: metrics, readiness, queue console, openapi
+  ctx = await appContext('ops', { config: { PUBLIC_URL: 'https://aag.example.com' } });
+  app = ctx.app;
   admin = basic('admin', ctx.config.ADMIN_PASSWORD);
   heroku = basic(ctx.config.ADDON_ID, ctx.config.ADDON_PASSWORD);
 });
@@ -100,7 +78,7 @@ describe('/admin/queues', () => {
     expect((await provision(body)).status).toBe(202);
     // job data holds ids only by design; a job that (wrongly) carried secrets is still shown redacted
     const leaked = { uuid: randomUUID(), token: `tok-${randomUUID()}`, nested: { client_secret: `sec-${randomUUID()}`, oauth_grant: { code: `code-${randomUUID()}` } } };
-    await ctx.queues.provision.add('provision', leaked as never, { jobId: `leak_${leaked.uuid}` });
+    await ctx.jobs.queue('provision').add('provision', leaked as never, { jobId: `leak_${leaked.uuid}` });
 
     const res = await request(app)
       .get('/admin/queues/api/queues')
@@ -110,18 +88,18 @@ describe('/admin/queues', () => {
     const queues = res.body.queues as { name: string; jobs: { id: string; data: Record<string, unknown> }[] }[];
     expect(queues.map((q) => q.name).sort()).toEqual(['deprovision', 'plan-change', 'provision']);
     const jobs = queues.find((q) => q.name === 'provision')!.jobs;
-    expect(jobs.find((j) => j.id === `provision_${body.uuid}`)?.data).toEqual({ uuid: body.uuid });
+    expect(jobs.find((j) => j.id === `provision_${body.uuid}`)?.data).toEqual({ id: body.uuid });
     expect(jobs.find((j) => j.id === `leak_${leaked.uuid}`)?.data).toEqual({ uuid: leaked.uuid, token: '[redacted]', nested: { client_secret: '[redacted]', oauth_grant: '[redacted]' } });
     for (const secret of [leaked.token, leaked.nested.client_secret, leaked.nested.oauth_grant.code, body.oauth_grant.code, ctx.config.ADMIN_PASSWORD]) {
       expect(res.text).not.toContain(secret);
     }
-    await ctx.queues.provision.remove(`leak_${leaked.uuid}`);
+    await ctx.jobs.queue('provision').remove(`leak_${leaked.uuid}`);
   });
 
   it('refuses state-changing calls started by another site', async () => {
     const res = await request(app).put('/admin/queues/api/queues/pause').set('Authorization', admin).set('Origin', 'https://evil.example');
     expect(res.status).toBe(403);
-    expect(await ctx.queues.provision.isPaused()).toBe(false);
+    expect(await ctx.jobs.queue('provision').isPaused()).toBe(false);
   });
 });
 
@@ -184,7 +162,7 @@ describe('/readyz', () => {
 
   it('503 with a reason when an old job waits and the worker progress mark is stale; 200 again once a worker progresses', async () => {
     const uuid = randomUUID();
-    await ctx.queues.deprovision.add('deprovision', { uuid }, { jobId: `old_${uuid}`, timestamp: Date.now() - 120_000 });
+    await ctx.jobs.queue('deprovision').add('deprovision', { id: uuid }, { jobId: `old_${uuid}`, timestamp: Date.now() - 120_000 });
     await ctx.redis.set(progressKey(ctx.prefix), String(Date.now() - 90_000), 'PX', 60_000);
 
     const res = await request(app).get('/readyz');
@@ -197,32 +175,24 @@ describe('/readyz', () => {
 
     await ctx.redis.set(progressKey(ctx.prefix), String(Date.now()), 'PX', 60_000);
     expect((await request(app).get('/readyz')).status).toBe(200);
-    await ctx.queues.deprovision.remove(`old_${uuid}`);
+    await ctx.jobs.queue('deprovision').remove(`old_${uuid}`);
     await ctx.redis.del(progressKey(ctx.prefix));
     expect((await request(app).get('/readyz')).status).toBe(200);
   });
 
-  it.each([
-    ['a default client (commands queue forever)', () => new Redis('redis://127.0.0.1:1')],
-    ['the web client (fails fast)', () => connectRedis({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_TLS_REJECT_UNAUTHORIZED: false }, 'web')],
-  ])('503 within ~1 s when Redis is unreachable: %s', async (_name, make) => {
+  it('503 within ~1 s when Redis is unreachable (the web tier as production wires it)', async () => {
     const born = Date.now();
-    const bad = make();
-    bad.on('error', () => undefined);
-    const queues = new AddonQueues(bad, ctx.prefix);
-    const store = new AddonStore(bad, ctx.prefix);
-    const down = appOver({ config: ctx.config, store, queues, box: ctx.box }, bad, createMetrics({ defaultMetrics: false, queues: () => queues.all() }));
+    const dead = await appContext('ops-dead', { config: { REDIS_URL: 'redis://127.0.0.1:1' }, overrides: { redisReadyMs: 0 } });
     try {
       const t0 = Date.now();
-      const res = await request(down).get('/readyz');
+      const res = await request(dead.app).get('/readyz');
       expect(Date.now() - t0).toBeLessThan(1_500);
       expect(res.status).toBe(503);
       expect(res.body).toMatchObject({ status: 'unavailable', ok: false, redis: 'down', reason: expect.stringMatching(/^Redis unreachable/) });
       // liveness does not depend on Redis
-      expect((await request(down).get('/healthz')).status).toBe(200);
+      expect((await request(dead.app).get('/healthz')).status).toBe(200);
     } finally {
-      bad.disconnect();
-      await Promise.race([queues.close(), new Promise((r) => setTimeout(r, 500))]);
+      await Promise.race([dead.web.close(), new Promise((r) => setTimeout(r, 500))]);
       // commands sent while connecting keep their 1 s timeout timers after a disconnect: let them run out
       await new Promise((r) => setTimeout(r, Math.max(0, 1_100 - (Date.now() - born))));
     }

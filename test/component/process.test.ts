@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../../src/store/redis';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/context';
 
 /**
@@ -15,7 +16,7 @@ const prefix = uniquePrefix('process');
 let redis: Redis;
 
 beforeAll(() => {
-  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  redis = connectRedis({ REDIS_URL, REDIS_TLS_REJECT_UNAUTHORIZED: false }, 'worker');
 });
 afterAll(async () => {
   await deletePrefix(redis, prefix);

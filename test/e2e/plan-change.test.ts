@@ -28,10 +28,10 @@ it('a policy rewrite refused for good is shown on the timeline and not retried f
   stack.anypoint.setFaults([{ path: '/policies/[^/]+$', method: 'PATCH', status: 400 }]);
   expect((await put(rec.uuid, 'basic')).status).toBe(200);
   const failed = await stack.waitFor(rec.uuid, (r) => r.resources.planChangeFailedFor === 'basic');
-  expect(failed.timeline.some((e) => e.step === 'changePlan' && e.status === 'failed' && /plan basic could not be applied/.test(e.message ?? ''))).toBe(true);
+  expect(failed.timeline.some((e) => e.workflow === 'plan-change' && e.step === 'applyPlan' && e.status === 'failed' && /refused \(400\)/.test(e.message ?? ''))).toBe(true);
   expect(failed.resources.policyPlan).toBe('test');
   // not re-driven: the sweeper leaves it alone
-  expect((await stack.runner.sweep()).requeued).not.toContain(rec.uuid);
+  expect((await stack.worker.sweeper!.sweepOnce())!.requeued.map((r) => r.id)).not.toContain(rec.uuid);
 
   stack.anypoint.clearFaults();
   expect((await put(rec.uuid, 'premium')).status).toBe(200);
@@ -45,8 +45,8 @@ it('a plan change whose job was lost is found by the sweeper and applied', async
   // the record says basic, but no job carries the change (as when the enqueue failed after the write)
   await stack.store.update(rec.uuid, (r) => ({ ...r, plan: 'basic' }));
   expect(await stack.store.activeIds()).toContain(rec.uuid);
-  const { requeued } = await stack.runner.sweep();
-  expect(requeued).toContain(rec.uuid);
+  const { requeued } = (await stack.worker.sweeper!.sweepOnce())!;
+  expect(requeued).toContainEqual({ workflow: 'plan-change', id: rec.uuid, key: 'basic' });
   const after = await stack.waitFor(rec.uuid, (r) => r.resources.policyPlan === 'basic');
   expect((await callGateway(after.resources.proxyUrl!)).headers['x-ratelimit-limit']).toBe('1000');
   // once applied, the record leaves the sweeper's set

@@ -53,7 +53,7 @@ it('a provision / SSO / plan change / deprovision sequence logs no password, sal
   for (const s of forbidden) expect(logs).not.toContain(s);
 
   // job data holds ids only
-  for (const q of stack.queues.all()) {
+  for (const q of stack.jobs.all()) {
     const jobs = await q.getJobs(['completed', 'failed', 'waiting', 'delayed', 'active']);
     for (const j of jobs) for (const s of forbidden) expect(JSON.stringify(j.data)).not.toContain(s);
   }

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
-import { buildApp, type AppDeps } from '../../src/app';
+import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { AddonQueues } from '../../src/queue';
-import { AddonStore } from '../../src/store/addons';
-import { SecretBox } from '../../src/secrets';
-import { encryptionKeyBytes } from '../../src/config';
+import type { JobQueues } from '../../src/jobs';
+import type { AddonStore } from '../../src/store/addons';
+import type { SecretBox } from '../../src/secrets';
 import { deleteKeysUnder } from '../../src/store/redis';
+import { startWeb, type Overrides, type Web } from '../../src/start';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -38,39 +37,37 @@ export const deletePrefix = deleteKeysUnder;
 
 export interface AppContext {
   config: Config;
+  web: Web;
   redis: Redis;
   store: AddonStore;
-  queues: AddonQueues;
+  jobs: JobQueues;
   box: SecretBox;
   logs: LogCapture;
-  app: ReturnType<typeof buildApp>;
+  app: Web['app'];
   prefix: string;
   close(): Promise<void>;
 }
 
-export async function appContext(tag: string, opts: { config?: Record<string, string>; deps?: Partial<AppDeps> } = {}): Promise<AppContext> {
+/** The web tier as the product wires it (startWeb), not listening, on a private key prefix. */
+export async function appContext(tag: string, opts: { config?: Record<string, string>; overrides?: Overrides } = {}): Promise<AppContext> {
   const prefix = uniquePrefix(tag);
   const config = testConfig({ KEY_PREFIX: prefix, ...opts.config });
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
-  const store = new AddonStore(redis, prefix);
-  const queues = new AddonQueues(redis, prefix);
-  const box = new SecretBox(encryptionKeyBytes(config));
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug' }, logs);
-  const app = buildApp({ config, logger, store, queues, box, ...opts.deps });
+  const web = await startWeb(config, { listen: false, logger, ...opts.overrides });
   return {
     config,
-    redis,
-    store,
-    queues,
-    box,
+    web,
+    redis: web.redis,
+    store: web.store,
+    jobs: web.jobs,
+    box: web.box,
     logs,
-    app,
+    app: web.app,
     prefix,
     async close() {
-      await queues.close();
-      await deletePrefix(redis, prefix);
-      redis.disconnect();
+      await deletePrefix(web.redis, prefix);
+      await web.close();
     },
   };
 }

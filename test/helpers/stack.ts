@@ -1,22 +1,21 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { buildApp } from '../../src/app';
-import { encryptionKeyBytes, type Config } from '../../src/config';
+import type { Config } from '../../src/config';
 import type { AddonRecord } from '../../src/domain/addon';
+import type { EngineHooks } from '../../src/engine';
+import type { JobQueues } from '../../src/jobs';
 import { createLogger } from '../../src/logger';
-import { AddonQueues } from '../../src/queue';
-import { AddonStore } from '../../src/store/addons';
-import { SecretBox } from '../../src/secrets';
-import { createWorkflowDeps, startRunner, type Runner, type WorkflowHooks } from '../../src/workflows';
+import type { AddonStore } from '../../src/store/addons';
+import { startWeb, startWorker, type Web, type WorkerProcess } from '../../src/start';
 import { createAnypointSandbox, type AnypointSandbox } from '@aag/standins';
 import { createHerokuSandbox, type HerokuSandbox } from '@aag/standins';
 import { basic, deletePrefix, LogCapture, testConfig, uniquePrefix } from './context';
 
 /**
- * The whole add-on in one test process: both stand-ins on loopback ports, the web app and the
- * workers on real Redis under a unique prefix.
+ * The whole add-on in one test process: both stand-ins on loopback ports, the web tier and the
+ * worker as the product wires them (startWeb / startWorker), on real Redis under a unique prefix.
  */
 export interface Stack {
   config: Config;
@@ -25,11 +24,12 @@ export interface Stack {
   anypointUrl: string;
   gatewayUrl: string;
   herokuUrl: string;
+  web: Web;
+  worker: WorkerProcess;
   redis: Redis;
   store: AddonStore;
-  queues: AddonQueues;
-  app: ReturnType<typeof buildApp>;
-  runner: Runner;
+  jobs: JobQueues;
+  app: Web['app'];
   logs: LogCapture;
   auth: string;
   provision(input?: { plan?: string; options?: Record<string, string>; appName?: string }): Promise<{ uuid: string; status: number; body: unknown }>;
@@ -38,7 +38,7 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(tag: string, opts: { config?: Record<string, string>; deployDelayMs?: number; hooks?: WorkflowHooks; seed?: number } = {}): Promise<Stack> {
+export async function startStack(tag: string, opts: { config?: Record<string, string>; deployDelayMs?: number; hooks?: EngineHooks; seed?: number } = {}): Promise<Stack> {
   const anypoint = createAnypointSandbox({ deployDelayMs: opts.deployDelayMs ?? 150, seed: opts.seed ?? 42 });
   const heroku = createHerokuSandbox({});
   const a = await anypoint.start(0);
@@ -60,15 +60,11 @@ export async function startStack(tag: string, opts: { config?: Record<string, st
     SWEEP_STALE_MS: '0',
     ...opts.config,
   });
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  const store = new AddonStore(redis, prefix);
-  const queues = new AddonQueues(redis, prefix, config.JOB_BACKOFF_MS);
-  const box = new SecretBox(encryptionKeyBytes(config));
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info' }, logs);
-  const app = buildApp({ config, logger, store, queues, box });
-  const deps = createWorkflowDeps({ config, logger, store, box, queues }, { hooks: opts.hooks });
-  const runner = startRunner(deps, { connection: redis, concurrency: config.WORKER_CONCURRENCY });
+  const web = await startWeb(config, { listen: false, logger });
+  // the sweeper is driven by the tests (worker.sweeper.sweepOnce) with a long interval
+  const worker = await startWorker({ ...config, SWEEP_INTERVAL_MS: 3_600_000 }, { logger, hooks: opts.hooks, opsServer: false });
   const auth = basic(config.ADDON_ID, config.ADDON_PASSWORD);
 
   const stack: Stack = {
@@ -78,23 +74,24 @@ export async function startStack(tag: string, opts: { config?: Record<string, st
     anypointUrl: a.url,
     gatewayUrl: a.gatewayUrl,
     herokuUrl: h.url,
-    redis,
-    store,
-    queues,
-    app,
-    runner,
+    web,
+    worker,
+    redis: web.redis,
+    store: web.store,
+    jobs: web.jobs,
+    app: web.app,
     logs,
     auth,
     async provision(input = {}) {
       const body = heroku.createAddon({ plan: input.plan ?? 'test', options: input.options, appName: input.appName });
-      const res = await request(app).post('/heroku/resources').set('Authorization', auth).send(body);
+      const res = await request(web.app).post('/heroku/resources').set('Authorization', auth).send(body);
       return { uuid: body.uuid, status: res.status, body: res.body };
     },
     async waitFor(uuid, pred, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;
       let last: AddonRecord | null = null;
       while (Date.now() < until) {
-        last = await store.get(uuid);
+        last = await web.store.get(uuid);
         if (last && pred(last)) return last;
         await new Promise((r) => setTimeout(r, 25));
       }
@@ -104,10 +101,9 @@ export async function startStack(tag: string, opts: { config?: Record<string, st
       return stack.waitFor(uuid, (r) => r.state === state, timeoutMs);
     },
     async close() {
-      await runner.close();
-      await queues.close();
-      await deletePrefix(redis, prefix);
-      redis.disconnect();
+      await worker.close();
+      await deletePrefix(web.redis, prefix);
+      await web.close();
       await anypoint.close();
       await heroku.close();
     },

@@ -9,7 +9,7 @@ afterAll(async () => {
 });
 
 describe('kill -9 of the worker process, then a restart', () => {
-  it.each(['createAsset:after', 'reportProvisioned:after'])('crash at %s: ends provisioned with one of everything, Heroku told once', async (point) => {
+  it.each(['provision.createAsset:after', 'provision.reportProvisioned:after'])('crash at %s: ends provisioned with one of everything, Heroku told once', async (point) => {
     await measured(fig, { scenario: `crash at ${point}`, subset: 'fast', addons: 1 }, async () => {
       const r = await crashCase(point);
       expect(r.killed).toBe(true);

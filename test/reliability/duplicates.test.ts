@@ -8,7 +8,7 @@ let web: Awaited<ReturnType<typeof listen>>;
 
 beforeAll(async () => {
   env = await startEnv('dupes', { deployDelayMs: 200 });
-  workers = startWorkers(env);
+  workers = await startWorkers(env);
   web = await listen(env.app);
 });
 afterAll(async () => {

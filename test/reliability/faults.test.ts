@@ -30,7 +30,7 @@ describe('a permanent 4xx at each step → compensation, zero orphans, Heroku to
   let workers: InProcessWorkers;
   beforeAll(async () => {
     env = await startEnv('perm', { deployDelayMs: 500 });
-    workers = startWorkers(env);
+    workers = await startWorkers(env);
   });
   afterAll(async () => {
     await workers?.close();

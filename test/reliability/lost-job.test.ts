@@ -1,4 +1,4 @@
-import { jobIdFor } from '../../src/domain/naming';
+
 import { countFor, figures, fmtCounts, measured, NONE, ONE, sleep, startEnv, startWorkers, stopAll, totals, truthOf, waitUntil, type Env, type InProcessWorkers } from './support/harness';
 
 /**
@@ -13,7 +13,7 @@ let workers: InProcessWorkers;
 
 beforeAll(async () => {
   env = await startEnv('lost', { deployDelayMs: DEPLOY_DELAY_MS });
-  workers = startWorkers(env);
+  workers = await startWorkers(env);
 });
 afterAll(async () => {
   await workers?.close();
@@ -25,12 +25,12 @@ afterAll(async () => {
 const bound = () => env.config.SWEEP_STALE_MS + env.config.SWEEP_INTERVAL_MS + DEPLOY_DELAY_MS + 3_000;
 
 async function removeJob(kind: 'provision' | 'deprovision', uuid: string): Promise<void> {
-  const queue = kind === 'provision' ? env.queues.provision : env.queues.deprovision;
+  const ref = { workflow: kind, id: uuid };
   await waitUntil(async () => {
-    const job = await queue.getJob(jobIdFor(kind, uuid));
+    const job = await env.jobs.job(ref);
     if (!job) return true;
     await job.remove(); // throws while a worker holds it (active); try again
-    return !(await queue.getJob(jobIdFor(kind, uuid)));
+    return !(await env.jobs.job(ref));
   }, 5_000, `removing the ${kind} job of ${uuid}`, 10);
 }
 
@@ -71,7 +71,7 @@ describe('lost jobs are found by the sweeper', () => {
       const t0 = Date.now();
       for (const id of ids) {
         await env.store.update(id, (r) => ({ ...r, state: 'deprovisioning', deprovisionRequestedAt: new Date().toISOString() }));
-        expect(await env.queues.deprovision.getJob(jobIdFor('deprovision', id))).toBeUndefined();
+        expect(await env.jobs.job({ workflow: 'deprovision', id })).toBeUndefined();
       }
       for (const id of ids) await env.waitFor(id, (r) => r.state === 'deprovisioned', bound() + 5_000, 'deprovisioned after the lost job');
       const took = Date.now() - t0;

@@ -14,7 +14,7 @@ let child: Child | undefined;
 
 beforeAll(async () => {
   env = await startEnv('secrets', { deployDelayMs: 600 });
-  workers = startWorkers(env);
+  workers = await startWorkers(env);
 });
 afterAll(async () => {
   await workers?.close();
@@ -75,7 +75,7 @@ describe('secrets and truth to Heroku', () => {
       await sleep(300);
 
       const jobs = [];
-      for (const q of env.queues.all()) jobs.push(...(await q.getJobs(['completed', 'failed', 'delayed', 'waiting', 'active'])));
+      for (const q of env.jobs.all()) jobs.push(...(await q.getJobs(['completed', 'failed', 'delayed', 'waiting', 'active'])));
       const jobData = JSON.stringify(jobs.map((j) => ({ id: j.id, data: j.data, returnvalue: j.returnvalue, failedReason: j.failedReason, stacktrace: j.stacktrace })));
       const dump = await dumpPrefix(env.redis, env.prefix);
       const secrets = [...configSecrets(env.config), ...tokens, ...grants];

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { assetIdFor, cloudHubNameFor, isValidCloudHubName, jobIdFor } from '../../src/domain/naming';
+import { assetIdFor, cloudHubNameFor, isValidCloudHubName } from '../../src/domain/naming';
 import { findPlan, rateLimitConfiguration, PLANS } from '../../src/domain/plans';
 import { readSession, signSession, verifySso } from '../../src/domain/sso';
 import { validateUpstream } from '../../src/domain/upstream';
-import { canMove, newRecord, withEvent, TIMELINE_LIMIT, publicView } from '../../src/domain/addon';
+import { canMove, newRecord, publicView } from '../../src/domain/addon';
+import { withEvent, TIMELINE_LIMIT } from '../../src/domain/progress';
 import { SecretBox } from '../../src/secrets';
-import { scrub } from '../../src/logger';
-import { cappedBackoff, MAX_JOB_BACKOFF_MS } from '../../src/queue';
+import { scrub } from '../../src/redact';
+import { cappedBackoff, jobIdFor, MAX_JOB_BACKOFF_MS } from '../../src/jobs';
 
 const UUID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
@@ -27,7 +28,7 @@ describe('naming', () => {
 
   it('asset ids are lower-case and job ids never contain a colon', () => {
     expect(assetIdFor(UUID.toUpperCase())).toBe(`heroku-addon-${UUID}`);
-    expect(jobIdFor('plan-change', UUID, 'anypoint-api-gateway:basic')).not.toContain(':');
+    expect(jobIdFor({ workflow: 'plan-change', id: UUID, key: 'anypoint-api-gateway:basic' })).not.toContain(':');
   });
 });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createMetrics, ssoMetricsHooks, upstreamMetricsHook, workflowMetricsHooks } from '../../src/metrics';
-import { REDACTED, redactSecrets } from '../../src/http/admin';
+import { REDACTED, redactDeep as redactSecrets } from '../../src/redact';
 import { caseInsensitivePattern, requestSchema } from '../../src/http/openapi';
 import { redisOptions } from '../../src/store/redis';
 import { loadConfig } from '../../src/config';
@@ -10,9 +10,9 @@ describe('metrics hooks', () => {
   it('count workflows, steps, retries, time to provisioned, upstream calls and SSO sign-ins', async () => {
     const m = createMetrics({ defaultMetrics: false, queues: () => [{ name: 'provision', getJobCounts: async () => ({ waiting: 3, active: 1 }) }] });
     const wf = workflowMetricsHooks(m);
-    wf.step('createAsset', 'done', 250);
-    wf.step('deployProxy', 'retrying', 100);
-    wf.step('deployProxy', 'retrying', 100);
+    wf.step('provision', 'createAsset', 'done', 250);
+    wf.step('provision', 'deployProxy', 'retrying', 100);
+    wf.step('provision', 'deployProxy', 'retrying', 100);
     const rec = { createdAt: '2024-01-01T00:00:00.000Z', provisionedAt: '2024-01-01T00:02:00.000Z' } as AddonRecord;
     wf.finished('provision', 'succeeded', rec);
     wf.finished('deprovision', 'failed', rec);
@@ -58,7 +58,7 @@ describe('metrics hooks', () => {
   });
 });
 
-describe('redactSecrets (bull-board data formatter)', () => {
+describe('redactDeep (the queue console, the logger)', () => {
   it('replaces every secret-looking key, deeply, and keeps ids', () => {
     const out = redactSecrets({
       uuid: 'u-1',

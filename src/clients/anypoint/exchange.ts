@@ -1,6 +1,7 @@
 import FormData from 'form-data';
 import { UpstreamError } from '../errors';
-import { excerpt, realSleep, type HttpClient } from '../http';
+import { realSleep, type HttpClient } from '../http';
+import { excerpt } from '../../redact';
 import { type ContextProvider, isRecord, scopeHeaders, seg, strOf } from './context';
 
 export interface ExchangeAsset {

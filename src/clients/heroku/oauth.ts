@@ -36,6 +36,7 @@ export class HerokuOAuthClient {
       new URLSearchParams({ grant_type: 'authorization_code', code, client_secret: this.opts.clientSecret }),
       'safe',
       'heroku.oauth.grant',
+      [code],
     );
   }
 
@@ -45,12 +46,14 @@ export class HerokuOAuthClient {
       new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_secret: this.opts.clientSecret }),
       'always',
       'heroku.oauth.refresh',
+      [refreshToken],
     );
     return { ...t, refreshToken: t.refreshToken || refreshToken, userId: t.userId ?? userId };
   }
 
-  private async token(form: URLSearchParams, retry: 'safe' | 'always', op: string): Promise<HerokuTokens> {
+  private async token(form: URLSearchParams, retry: 'safe' | 'always', op: string, secrets: string[] = []): Promise<HerokuTokens> {
     const res = await this.opts.http.post<unknown>('/oauth/token', form.toString(), {
+      secrets,
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
       retry,
       noAuth: true,

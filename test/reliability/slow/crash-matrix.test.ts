@@ -1,4 +1,4 @@
-import { ALL_POINTS, crashCase, describeCrash, TEARDOWN_STEPS, UNRECOVERABLE, type CrashResult } from '../support/crash';
+import { ALL_POINTS, crashCase, describeCrash, TEARDOWN_POINTS, UNRECOVERABLE, type CrashResult } from '../support/crash';
 import { figures, measured, NONE, ONE, stopAll } from '../support/harness';
 
 /**
@@ -14,15 +14,14 @@ afterAll(async () => {
 function expectOutcome(r: CrashResult) {
   expect(r.killed).toBe(true);
   expect(r.leaked).toEqual([]);
-  const step = r.point.split(':')[0];
   if (r.point === UNRECOVERABLE) {
     // known limit: the single-use grant code is spent and its tokens died with the process
     expect(r.final.state).toBe('failed');
-    expect(r.final.failureReason).toMatch(/grant exchange was refused \(400\)/);
+    expect(r.final.failureReason).toMatch(/Heroku authorisation was refused \(400\)/);
     expect(r.counts).toEqual(NONE);
     expect(r.provisionActions).toBe(0);
     expect(r.deprovisionActions).toBe(0);
-  } else if (TEARDOWN_STEPS.includes(step)) {
+  } else if (TEARDOWN_POINTS.includes(r.point)) {
     expect(r.final.state).toBe('deprovisioned');
     expect(r.counts).toEqual(NONE);
     expect(r.provisionActions).toBe(1);

@@ -1,7 +1,4 @@
 import request from 'supertest';
-import { buildApp } from '../../../src/app';
-import { createLogger } from '../../../src/logger';
-import { createRuntime, type Runtime } from '../../../src/runtime';
 import { countFor, figures, freePort, measured, ONE, PrivateRedis, sleep, spawnWorker, startEnv, stopAll, waitUntil, type Child, type Env } from '../support/harness';
 
 /**
@@ -17,21 +14,20 @@ afterAll(async () => {
 });
 
 async function setup(tag: string, redis: PrivateRedis) {
+  // the env's web tier is startWeb's: the product's fail-fast web connection
   const env = await startEnv(tag, { redisUrl: redis.url, deployDelayMs: 2_000 });
-  const web: Runtime = createRuntime('web', env.config, createLogger({ level: 'info' }, env.logs));
-  const app = buildApp(web);
+  const app = env.app;
   const worker = await spawnWorker(env, {}, `${tag}-worker`);
   const provision = async () => {
     const body = env.heroku.createAddon({ plan: 'test' });
     const res = await request(app).post('/heroku/resources').set('Authorization', env.auth).send(body).timeout(10_000);
     return { uuid: body.uuid, status: res.status };
   };
-  return { env, web, app, worker, provision };
+  return { env, app, worker, provision };
 }
 
-async function teardown(s: { env: Env; web: Runtime; worker: Child }) {
+async function teardown(s: { env: Env; worker: Child }) {
   await s.worker.stop();
-  await s.web.close();
   await s.env.close();
 }
 

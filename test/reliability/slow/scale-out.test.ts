@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../../../src/store/redis';
 import { countFor, figures, freePort, measured, NONE, ONE, PrivateRedis, rawRequest, closeAgent, sleep, spawnWeb, spawnWorker, startEnv, stopAll, truthOf, waitUntil, type Child, type Env } from '../support/harness';
 
 /**
@@ -83,7 +83,7 @@ describe('scale-out', () => {
     const nodes = ports.map((p) => new PrivateRedis(p, ['--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${p}.conf`, '--cluster-node-timeout', '2000']));
     for (const n of nodes) await n.start();
     execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore', timeout: 20_000 });
-    const probe = new Redis(nodes[0].url);
+    const probe = connectRedis({ REDIS_URL: nodes[0].url, REDIS_TLS_REJECT_UNAUTHORIZED: false }, 'worker');
     await waitUntil(async () => /cluster_state:ok/.test(String(await probe.cluster('INFO'))), 20_000, 'cluster_state:ok', 200);
     probe.disconnect();
     const prefix = `{aag-rel-${randomUUID().slice(0, 8)}}`;
@@ -117,8 +117,7 @@ describe('scale-out', () => {
       });
     } finally {
       for (const c of children) await c.stop(3_000);
-      await env.queues.close().catch(() => undefined);
-      env.redis.disconnect();
+      await env.web.close().catch(() => undefined);
       await env.anypoint.close();
       await env.heroku.close();
       for (const n of nodes) await n.stop('SIGKILL');

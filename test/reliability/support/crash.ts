@@ -6,8 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { AddonRecord } from '../../../src/domain/addon';
-import { PROVISION } from '../../../src/workflows/provision';
-import { TEARDOWN } from '../../../src/workflows/teardown';
+import { DEPROVISION, PROVISION } from '../../../src/workflows';
 import {
   configSecrets,
   countFor,
@@ -23,12 +22,13 @@ import {
   type Counts,
 } from './harness';
 
-export const PROVISION_STEPS = PROVISION.map(([name]) => name as string);
-export const TEARDOWN_STEPS = TEARDOWN.map(([name]) => name as string);
-export const ALL_POINTS = [...PROVISION_STEPS, ...TEARDOWN_STEPS].flatMap((s) => [`${s}:before`, `${s}:after`]);
+const points = (workflow: string, steps: readonly { name: string }[]) => steps.flatMap((s) => [`${workflow}.${s.name}:before`, `${workflow}.${s.name}:after`]);
+export const PROVISION_POINTS = points(PROVISION.name, PROVISION.steps);
+export const TEARDOWN_POINTS = points(DEPROVISION.name, DEPROVISION.steps);
+export const ALL_POINTS = [...PROVISION_POINTS, ...TEARDOWN_POINTS];
 
 /** The one point a crash cannot be recovered from: the single-use OAuth grant code is spent. */
-export const UNRECOVERABLE = 'exchangeGrant:after';
+export const UNRECOVERABLE = 'provision.exchangeGrant:after';
 
 export interface CrashResult {
   point: string;
@@ -44,8 +44,8 @@ export interface CrashResult {
 }
 
 export async function crashCase(point: string): Promise<CrashResult> {
-  const step = point.split(':')[0];
-  const isTeardown = TEARDOWN_STEPS.includes(step);
+  const step = point.split(':')[0].split('.')[1];
+  const isTeardown = TEARDOWN_POINTS.includes(point);
   const env = await startEnv(`crash-${step.toLowerCase()}-${point.endsWith('after') ? 'a' : 'b'}`, { deployDelayMs: 300 });
   const marker = path.join(os.tmpdir(), `aag-crash-${env.prefix}`);
   const extra = { CRASH_AT: point, CRASH_MARKER: marker };

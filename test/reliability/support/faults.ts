@@ -37,7 +37,7 @@ export interface StormResult {
 
 export async function faultStorm(n: number, opts: { timeoutMs: number; phaseMs?: number }): Promise<StormResult> {
   const env = await startEnv(`storm${n}`, { deployDelayMs: 300, config: { WORKER_CONCURRENCY: '20', HTTP_MAX_TRIES: '5' } });
-  const workers = startWorkers(env);
+  const workers = await startWorkers(env);
   let phase = 0;
   const turn = () => {
     const p = phase++ % ANYPOINT_PHASES.length;

@@ -10,17 +10,18 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { buildApp } from '../../../src/app';
-import { encryptionKeyBytes, secretValues, type Config } from '../../../src/config';
+import { secretValues, type Config } from '../../../src/config';
 import type { AddonRecord } from '../../../src/domain/addon';
 import { cloudHubNameFor } from '../../../src/domain/naming';
+import type { EngineHooks } from '../../../src/engine';
+import type { JobQueues } from '../../../src/jobs';
 import { createLogger } from '../../../src/logger';
-import { AddonQueues } from '../../../src/queue';
-import { AddonStore } from '../../../src/store/addons';
-import { SecretBox } from '../../../src/secrets';
-import { createWorkflowDeps, startRunner, type Runner, type WorkflowHooks } from '../../../src/workflows';
+import type { AddonStore } from '../../../src/store/addons';
+import { connectRedis } from '../../../src/store/redis';
+import type { SecretBox } from '../../../src/secrets';
+import { startWeb, startWorker, type Web, type WorkerProcess } from '../../../src/start';
 import { createAnypointSandbox, type AnypointSandbox, type SandboxInventory } from '@aag/standins';
 import { createHerokuSandbox, type HerokuSandbox } from '@aag/standins';
 import { basic, deletePrefix, LogCapture, REDIS_URL, testConfig, uniquePrefix } from '../../helpers/context';
@@ -160,12 +161,13 @@ export interface Env {
   heroku: HerokuSandbox;
   anypointUrl: string;
   herokuUrl: string;
+  web: Web;
   redis: Redis;
   store: AddonStore;
-  queues: AddonQueues;
+  jobs: JobQueues;
   box: SecretBox;
   logs: LogCapture;
-  app: ReturnType<typeof buildApp>;
+  app: Web['app'];
   auth: string;
   /** Env for a child worker process on this environment. */
   childEnv(extra?: Record<string, string>): Record<string, string>;
@@ -214,17 +216,13 @@ export async function startEnv(
     HEROKU_ID_URL: h.url,
     ...opts.config,
   };
+  if (opts.cluster) settings.REDIS_CLUSTER = 'true';
   const config = testConfig(settings);
-  const redis: Redis = opts.cluster
-    ? (new Cluster([{ host: '127.0.0.1', port: Number(new URL(config.REDIS_URL).port) }], { redisOptions: { maxRetriesPerRequest: null } }) as unknown as Redis)
-    : new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  redis.on('error', () => undefined);
-  const store = new AddonStore(redis, prefix);
-  const queues = new AddonQueues(redis, prefix, config.JOB_BACKOFF_MS);
-  const box = new SecretBox(encryptionKeyBytes(config));
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info' }, logs);
-  const app = buildApp({ config, logger, store, queues, box });
+  // the web tier as the product wires it (its fail-fast connection), in this process
+  const web = await startWeb(config, { listen: false, logger });
+  const { redis, store, jobs, box, app } = web;
   const auth = basic(config.ADDON_ID, config.ADDON_PASSWORD);
   const env: Env = {
     tag,
@@ -234,9 +232,10 @@ export async function startEnv(
     heroku,
     anypointUrl: a.url,
     herokuUrl: h.url,
+    web,
     redis,
     store,
-    queues,
+    jobs,
     box,
     logs,
     app,
@@ -269,9 +268,8 @@ export async function startEnv(
       }
     },
     async close() {
-      await queues.close().catch(() => undefined);
       await deletePrefix(redis, prefix).catch(() => undefined);
-      redis.disconnect();
+      await web.close().catch(() => undefined);
       await anypoint.close().catch(() => undefined);
       await heroku.close().catch(() => undefined);
     },
@@ -388,18 +386,9 @@ export class PrivateRedis {
     proc.once('exit', () => {
       if (this.proc === proc) this.proc = undefined;
     });
-    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => undefined);
+    const probe = connectRedis({ REDIS_URL: this.url, REDIS_TLS_REJECT_UNAUTHORIZED: false }, 'web');
     try {
-      await waitUntil(async () => {
-        try {
-          if (probe.status !== 'ready') await probe.connect();
-          return (await probe.ping()) === 'PONG';
-        } catch {
-          probe.disconnect();
-          return false;
-        }
-      }, 10_000, `redis-server on ${this.port}`, 50);
+      await waitUntil(async () => (await probe.ping().catch(() => '')) === 'PONG', 10_000, `redis-server on ${this.port}`, 50);
     } finally {
       probe.disconnect();
     }
@@ -532,30 +521,15 @@ export function closeAgent() {
 // in-process workers (for the scenarios that need no process kill)
 
 export interface InProcessWorkers {
-  runner: Runner;
-  sweeps: number;
+  worker: WorkerProcess;
   close(): Promise<void>;
 }
 
-/** BullMQ workers plus the sweeper on its interval, as src/worker.ts runs them, inside the test process. */
-export function startWorkers(env: Env, opts: { hooks?: WorkflowHooks; sweep?: boolean } = {}): InProcessWorkers {
+/** The worker as the product wires it (startWorker: workflow workers and the sweeper), inside the test process. */
+export async function startWorkers(env: Env, opts: { hooks?: EngineHooks; sweep?: boolean } = {}): Promise<InProcessWorkers> {
   const logger = createLogger({ level: 'info' }, env.logs);
-  const deps = createWorkflowDeps({ config: env.config, logger, store: env.store, box: env.box, queues: env.queues }, { hooks: opts.hooks });
-  const runner = startRunner(deps, { connection: env.redis, concurrency: env.config.WORKER_CONCURRENCY });
-  const w: InProcessWorkers = {
-    runner,
-    sweeps: 0,
-    async close() {
-      clearInterval(timer);
-      await runner.close();
-    },
-  };
-  const timer = setInterval(() => {
-    if (opts.sweep === false) return;
-    w.sweeps++;
-    runner.sweep().catch(() => undefined);
-  }, env.config.SWEEP_INTERVAL_MS);
-  return w;
+  const worker = await startWorker(env.config, { logger, hooks: opts.hooks, sweeper: opts.sweep !== false, opsServer: false });
+  return { worker, close: () => worker.close() };
 }
 
 /** Listens the env's web app on a loopback port (for concurrent raw HTTP). */

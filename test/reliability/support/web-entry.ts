@@ -1,19 +1,18 @@
 /**
- * A web process for the scale-out scenario: the product's app on the product's web Redis connection
- * (fail-fast: 503 while Redis is away), like src/server.ts without the operator extras.
+ * A web process for the scale-out scenario: src/server.ts's startWeb (the fail-fast connection:
+ * 503 while Redis is away), on loopback.
  */
-import { buildApp } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
-import { createRuntime } from '../../../src/runtime';
+import { startWeb } from '../../../src/start';
 
-const config = loadConfig();
-const rt = createRuntime('web', config);
-const app = buildApp(rt);
-const server = app.listen(config.PORT, '127.0.0.1', () => process.stdout.write(`WEB READY ${config.PORT}\n`));
-process.on('SIGTERM', () => {
-  server.close(() => {
-    void rt.close().then(() => process.exit(0));
+async function main() {
+  const config = loadConfig();
+  const web = await startWeb(config, { listen: { port: config.PORT, host: '127.0.0.1' } });
+  process.stdout.write(`WEB READY ${config.PORT}\n`);
+  process.on('SIGTERM', () => {
+    setTimeout(() => process.exit(0), 3_000).unref();
+    void web.close().then(() => process.exit(0));
   });
-  server.closeAllConnections();
-  setTimeout(() => process.exit(0), 3_000).unref();
-});
+}
+
+void main();

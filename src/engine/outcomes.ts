@@ -1,9 +1,9 @@
 /**
- * How a step ends other than by succeeding. The runner turns these into BullMQ behaviour:
- * - Wait: re-schedule the job (delayed) — never sleep in a worker slot;
- * - PermanentFailure: run compensation, mark the record failed, tell Heroku;
- * - Stopped: a DELETE arrived while provisioning; the deprovision job tears down.
- * Any other error is retried by BullMQ with backoff.
+ * How a step ends other than by succeeding. The engine turns these into what happens next:
+ * - Wait: the job is re-scheduled (delayed) and the step runs again later; never sleep in a slot;
+ * - PermanentFailure: the workflow's failure path (compensation, a reason on the record);
+ * - any error a client marked permanent (an upstream 4xx) counts as a PermanentFailure of its step;
+ * - any other error is retried by the job queue with backoff, up to the workflow's deadline.
  */
 export class Wait extends Error {
   override name = 'Wait';

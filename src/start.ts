@@ -1,0 +1,248 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+import { buildApp } from './app';
+import { encryptionKeyBytes, secretValues, type Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, ssoMetricsHooks, upstreamMetricsHook, workflowMetricsHooks, type Metrics } from './metrics';
+import { createReadiness, oldestWaiting, ProgressMarker, startHeartbeat, startOpsServer, workerReadiness } from './health';
+import { mountOperatorRoutes } from './http/admin';
+import { AddonStore } from './store/addons';
+import { connectRedis, whenReady } from './store/redis';
+import { SubjectLocks } from './store/lock';
+import { SecretBox } from './secrets';
+import { JobQueues, startJobWorkers, startSweeper, type JobWorkers, type QueueSpec, type Sweeper } from './jobs';
+import { Engine, type EngineHooks } from './engine';
+import { createAnypointClient } from './clients/anypoint';
+import { createHerokuClients } from './clients/heroku';
+import type { ResponseInfo } from './clients/http';
+import { addonSubjects, pendingJobs, WORKFLOWS, type WorkflowDeps } from './workflows';
+
+/**
+ * The one wiring of the service: `startWeb` and `startWorker` build every piece from the config.
+ * The processes (server.ts, worker.ts), the tests, the reliability harness, the bench and the demo
+ * all start the service through these two; `overrides` replace a piece for a test (the logger, the
+ * clock, step hooks) without a second copy of the wiring.
+ */
+
+export interface Overrides {
+  logger?: Logger;
+  now?: () => Date;
+  /** Engine hooks (test seams: checkpoints), called beside the metrics' own. */
+  hooks?: EngineHooks;
+  onResponse?: (info: ResponseInfo) => void;
+  /** How the HTTP clients wait between tries (tests make it instant). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Web: how long to wait for the first Redis connection before starting anyway (default 5 s). */
+  redisReadyMs?: number;
+  /** Web: listen on `port` (default config.PORT; 0 = a free port) or not at all (false). */
+  listen?: false | { port?: number; host?: string };
+  /** Worker: run the sweeper (default true). */
+  sweeper?: boolean;
+  /** Worker: serve /metrics, /healthz, /readyz on WORKER_METRICS_PORT (default true). */
+  opsServer?: boolean;
+}
+
+/** Every workflow has its queue; repeatable work must not be blocked by its last run's job id. */
+export const QUEUE_SPECS: readonly QueueSpec[] = Object.values(WORKFLOWS).map((wf) => ({ name: wf.name, keepFinished: !wf.repeatable }));
+
+function loggerFor(config: Config, kind: 'web' | 'worker', overrides: Overrides): Logger {
+  return overrides.logger ?? createLogger({ level: config.LOG_LEVEL, name: `anypoint-api-gateway/${kind}`, secrets: secretValues(config) });
+}
+
+function merge(...hooks: (EngineHooks | undefined)[]): EngineHooks {
+  const list = hooks.filter((h): h is EngineHooks => !!h);
+  return {
+    step: (...a) => list.forEach((h) => h.step?.(...a)),
+    finished: (...a) => list.forEach((h) => h.finished?.(...a)),
+    checkpoint: async (point) => {
+      for (const h of list) await h.checkpoint?.(point);
+    },
+  };
+}
+
+export interface Web {
+  config: Config;
+  logger: Logger;
+  app: Express;
+  server: Server | null;
+  /** http://127.0.0.1:<port> when listening. */
+  url?: string;
+  redis: Redis;
+  store: AddonStore;
+  jobs: JobQueues;
+  box: SecretBox;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export async function startWeb(config: Config, overrides: Overrides = {}): Promise<Web> {
+  const logger = loggerFor(config, 'web', overrides);
+  // fail-fast: the web answers 503 within a second when Redis is away, instead of hanging
+  const redis = connectRedis(config, 'web');
+  // commands fail fast: give the first connection a moment, so the first calls do not answer 503
+  if (!(await whenReady(redis, overrides.redisReadyMs ?? 5_000))) logger.warn('Redis not reachable yet; answering 503 until it is');
+  const store = new AddonStore(redis, config.KEY_PREFIX);
+  const jobs = new JobQueues(redis, config.KEY_PREFIX, QUEUE_SPECS, config.JOB_BACKOFF_MS);
+  const box = new SecretBox(encryptionKeyBytes(config));
+  const metrics = createMetrics({ queues: () => jobs.all() });
+  const app = buildApp({
+    config,
+    logger,
+    store,
+    jobs,
+    box,
+    now: overrides.now,
+    readiness: createReadiness({ redis, queues: jobs.all(), keyPrefix: config.KEY_PREFIX }, config.READINESS_STALE_MS),
+    sso: ssoMetricsHooks(metrics),
+    extra: (a) => mountOperatorRoutes(a, { jobs, adminPassword: config.ADMIN_PASSWORD, registry: metrics.registry, publicUrl: config.PUBLIC_URL }),
+  });
+  let server: Server | null = null;
+  if (overrides.listen !== false) {
+    const port = overrides.listen?.port ?? config.PORT;
+    const host = overrides.listen?.host;
+    server = await new Promise<Server>((resolve, reject) => {
+      const done = (err?: Error) => (err ? reject(err) : resolve(s));
+      const s = host ? app.listen(port, host, done) : app.listen(port, done);
+    });
+    server.keepAliveTimeout = 65_000;
+  }
+  const port = server ? (server.address() as AddressInfo).port : undefined;
+  return {
+    config,
+    logger,
+    app,
+    server,
+    url: port ? `http://127.0.0.1:${port}` : undefined,
+    redis,
+    store,
+    jobs,
+    box,
+    metrics,
+    async close() {
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeIdleConnections();
+        });
+      }
+      await jobs.close().catch(() => undefined);
+      redis.disconnect();
+    },
+  };
+}
+
+export interface WorkerProcess {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  store: AddonStore;
+  jobs: JobQueues;
+  deps: WorkflowDeps;
+  engine: Engine;
+  workers: JobWorkers;
+  sweeper: Sweeper | null;
+  metrics: Metrics;
+  /** The ops server's port, when it runs. */
+  opsPort?: number;
+  running(): boolean;
+  close(): Promise<void>;
+}
+
+export async function startWorker(config: Config, overrides: Overrides = {}): Promise<WorkerProcess> {
+  const logger = loggerFor(config, 'worker', overrides);
+  const now = overrides.now ?? (() => new Date());
+  const redis = connectRedis(config, 'worker');
+  const store = new AddonStore(redis, config.KEY_PREFIX);
+  const jobs = new JobQueues(redis, config.KEY_PREFIX, QUEUE_SPECS, config.JOB_BACKOFF_MS);
+  const box = new SecretBox(encryptionKeyBytes(config));
+  const metrics = createMetrics({ queues: () => jobs.all() });
+  const onResponse = (info: ResponseInfo) => {
+    upstreamMetricsHook(metrics)(info);
+    overrides.onResponse?.(info);
+  };
+  const clientOpts = { logger, onResponse, sleep: overrides.sleep };
+  const deps: WorkflowDeps = {
+    config,
+    logger,
+    store,
+    box,
+    anypoint: createAnypointClient(config, clientOpts),
+    heroku: createHerokuClients(config, clientOpts),
+    now,
+  };
+  const locks = new SubjectLocks(redis, config.KEY_PREFIX, config.ADDON_LOCK_TTL_MS);
+  const engine = new Engine({ locks, logger, now, hooks: merge(workflowMetricsHooks(metrics), overrides.hooks) });
+  const subjects = addonSubjects(store);
+  // readiness: progress marks when jobs finish or re-schedule, and a heartbeat while idle
+  const marker = new ProgressMarker(redis, config.KEY_PREFIX);
+  const workers = startJobWorkers(
+    async (ref) => {
+      const wf = WORKFLOWS[ref.workflow];
+      if (!wf) throw new Error(`unknown workflow ${ref.workflow}`);
+      return engine.run(wf, subjects, ref.id, deps);
+    },
+    {
+      connection: redis,
+      keyPrefix: config.KEY_PREFIX,
+      queues: jobs.names(),
+      concurrency: config.WORKER_CONCURRENCY,
+      stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+      lockDurationMs: config.WORKER_LOCK_DURATION_MS,
+      backoffMs: config.JOB_BACKOFF_MS,
+      logger,
+      onProgress: () => marker.mark(),
+    },
+  );
+  const sweeper =
+    overrides.sweeper === false
+      ? null
+      : startSweeper({
+          jobs,
+          locks,
+          intervalMs: config.SWEEP_INTERVAL_MS,
+          pending: () => pendingJobs(store, config.SWEEP_STALE_MS),
+          logger,
+        });
+  let stopping = false;
+  const running = () => !stopping && workers.running();
+  const heartbeat = startHeartbeat(marker, async () => {
+    if (!running()) return false;
+    const oldest = await oldestWaiting(jobs.all());
+    return !oldest || Date.now() - oldest.since <= config.READINESS_STALE_MS;
+  });
+  const ops =
+    overrides.opsServer === false
+      ? null
+      : await startOpsServer({ port: config.WORKER_METRICS_PORT, registry: metrics.registry, readiness: workerReadiness(redis, running) }).catch((err: unknown) => {
+          logger.warn({ port: config.WORKER_METRICS_PORT, err: { message: (err as Error).message } }, 'worker ops server (metrics) not started');
+          return null;
+        });
+  return {
+    config,
+    logger,
+    redis,
+    store,
+    jobs,
+    deps,
+    engine,
+    workers,
+    sweeper,
+    metrics,
+    opsPort: ops ? (ops.address() as AddressInfo).port : undefined,
+    running,
+    async close() {
+      if (stopping) return;
+      stopping = true;
+      sweeper?.stop();
+      heartbeat.stop();
+      ops?.close();
+      ops?.closeAllConnections();
+      await workers.close().catch(() => undefined);
+      await jobs.close().catch(() => undefined);
+      redis.disconnect();
+    },
+  };
+}
