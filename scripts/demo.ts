@@ -10,11 +10,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { createAnypointSandbox } from '@aag/standins';
 import { createHerokuSandbox } from '@aag/standins';
 import { DEV_SECRETS } from '../src/config';
-import { deleteKeysUnder } from '../src/store/redis';
+import { connectRedis, deleteKeysUnder } from '../src/store/redis';
 
 const ROOT = path.resolve(__dirname, '..');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -208,7 +207,7 @@ async function main() {
     stopping = true;
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on('exit', r)))));
-    const redis = new Redis(REDIS_URL);
+    const redis = connectRedis({ REDIS_URL, REDIS_TLS_REJECT_UNAUTHORIZED: false }, 'worker');
     await deleteKeysUnder(redis, prefix);
     redis.disconnect();
     await anypoint.close();

@@ -19,8 +19,8 @@ export function createLogger(opts: { level?: string; name?: string; secrets?: re
       formatters: { log: (obj) => redactDeep(obj, secrets) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
-          const at = args.findIndex((a) => typeof a === 'string');
-          if (at >= 0) args[at] = scrub(args[at] as string, secrets);
+          // the message and its %s arguments
+          for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') args[i] = scrub(args[i] as string, secrets);
           return method.apply(this, args as Parameters<typeof method>);
         },
       },

@@ -23,7 +23,7 @@ export function isSecretKey(key: string): boolean {
 const MIN_SECRET_LENGTH = 6;
 
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
-const JSON_SECRET_FIELD = /("(?:[A-Za-z_-]*(?:token|secret|password|authorization|salt|grant)[A-Za-z_-]*)"\s*:\s*")[^"]*"/gi;
+const JSON_SECRET_FIELD = /("(?:[A-Za-z_-]*(?:token|secret|passw(?:or)?d|authori[sz]ation|cookie|session|salt|grant|credential|api[-_]?key)[A-Za-z_-]*|code)"\s*:\s*")[^"]*"/gi;
 const FORM_SECRET_FIELD = /\b((?:access_token|refresh_token|client_secret|code|token|password)=)[^&\s"]+/gi;
 const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]*:[^/\s@]*@/gi;
 

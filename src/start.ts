@@ -96,7 +96,7 @@ export async function startWeb(config: Config, overrides: Overrides = {}): Promi
     now: overrides.now,
     readiness: createReadiness({ redis, queues: jobs.all(), keyPrefix: config.KEY_PREFIX }, config.READINESS_STALE_MS),
     sso: ssoMetricsHooks(metrics),
-    extra: (a) => mountOperatorRoutes(a, { jobs, adminPassword: config.ADMIN_PASSWORD, registry: metrics.registry, publicUrl: config.PUBLIC_URL }),
+    extra: (a) => mountOperatorRoutes(a, { jobs, adminPassword: config.ADMIN_PASSWORD, secrets: secretValues(config), registry: metrics.registry, publicUrl: config.PUBLIC_URL }),
   });
   let server: Server | null = null;
   if (overrides.listen !== false) {

@@ -42,10 +42,10 @@ function sameOriginWrites(req: Request, _res: Response, next: NextFunction) {
   next();
 }
 
-export function adminQueuesRoutes(opts: { jobs: JobQueues; password: string; basePath?: string }): Router {
+export function adminQueuesRoutes(opts: { jobs: JobQueues; password: string; secrets: readonly string[]; basePath?: string }): Router {
   const basePath = opts.basePath ?? ADMIN_QUEUES_PATH;
   const r = Router();
-  r.use(basePath, adminAuth(opts.password), sameOriginWrites, queueConsoleRouter(opts.jobs, basePath));
+  r.use(basePath, adminAuth(opts.password), sameOriginWrites, queueConsoleRouter(opts.jobs, basePath, opts.secrets));
   return r;
 }
 
@@ -55,9 +55,9 @@ export function adminQueuesRoutes(opts: { jobs: JobQueues; password: string; bas
  */
 export function mountOperatorRoutes(
   app: Express,
-  opts: { jobs: JobQueues; adminPassword: string; registry: Registry; publicUrl?: string },
+  opts: { jobs: JobQueues; adminPassword: string; secrets: readonly string[]; registry: Registry; publicUrl?: string },
 ): void {
   app.use(openApiRoutes({ publicUrl: opts.publicUrl }));
   app.get('/metrics', adminAuth(opts.adminPassword), metricsHandler(opts.registry));
-  app.use(adminQueuesRoutes({ jobs: opts.jobs, password: opts.adminPassword }));
+  app.use(adminQueuesRoutes({ jobs: opts.jobs, password: opts.adminPassword, secrets: opts.secrets }));
 }

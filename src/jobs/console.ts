@@ -10,13 +10,13 @@ import type { JobQueues } from './queues';
  * design; the console still passes data and return values through the redaction module, so a
  * mistake elsewhere never shows a secret on screen. Mount it behind the operator's credentials.
  */
-export function queueConsoleRouter(jobs: JobQueues, basePath: string): Router {
+export function queueConsoleRouter(jobs: JobQueues, basePath: string, secrets: readonly string[] = []): Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(basePath);
   const adapters = jobs.all().map((q) => {
     const a = new BullMQAdapter(q, { allowRetries: true, description: `jobs of the ${q.name} workflow (data: ids only)` });
-    a.setFormatter('data', (data: unknown) => redactDeep(data));
-    a.setFormatter('returnValue', (data: unknown) => redactDeep(data));
+    a.setFormatter('data', (data: unknown) => redactDeep(data, secrets));
+    a.setFormatter('returnValue', (data: unknown) => redactDeep(data, secrets));
     return a;
   });
   createBullBoard({ queues: adapters, serverAdapter, options: { uiConfig: { boardTitle: 'anypoint-api-gateway' } } });

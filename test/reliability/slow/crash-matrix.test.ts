@@ -1,9 +1,10 @@
-import { ALL_POINTS, crashCase, describeCrash, TEARDOWN_POINTS, UNRECOVERABLE, type CrashResult } from '../support/crash';
+import { ALL_POINTS, COMPENSATION_POINTS, crashCase, describeCrash, NEW_PLAN, PLAN_CHANGE_POINTS, TEARDOWN_POINTS, UNRECOVERABLE, type CrashResult } from '../support/crash';
 import { figures, measured, NONE, ONE, stopAll } from '../support/harness';
 
 /**
- * kill -9 of a real worker process at every checkpoint of every provision and teardown step
- * (before the remote call, and after it but before the record), then a restart.
+ * kill -9 of a real worker process at every checkpoint of every step of every workflow (provision,
+ * its compensation, deprovision, plan change): before the remote call, and after it but before the
+ * record; then a restart.
  */
 const fig = figures('crash-matrix');
 
@@ -21,6 +22,21 @@ function expectOutcome(r: CrashResult) {
     expect(r.counts).toEqual(NONE);
     expect(r.provisionActions).toBe(0);
     expect(r.deprovisionActions).toBe(0);
+  } else if (COMPENSATION_POINTS.includes(r.point)) {
+    // the deployment was refused for good: everything made is removed once, Heroku told once
+    expect(r.final.state).toBe('failed');
+    expect(r.final.failureReason).toMatch(/refused \(403\)/);
+    expect(r.counts).toEqual(NONE);
+    expect(r.provisionActions).toBe(0);
+    expect(r.deprovisionActions).toBe(1);
+  } else if (PLAN_CHANGE_POINTS.includes(r.point)) {
+    // the new plan's limit in place, still exactly one policy, the add-on never left provisioned
+    expect(r.final.state).toBe('provisioned');
+    expect(r.final.resources.policyPlan).toBe(NEW_PLAN);
+    expect(r.counts).toEqual(ONE);
+    expect(r.provisionActions).toBe(1);
+    expect(r.deprovisionActions).toBe(0);
+    expect(r.truthOk).toBe(true);
   } else if (TEARDOWN_POINTS.includes(r.point)) {
     expect(r.final.state).toBe('deprovisioned');
     expect(r.counts).toEqual(NONE);

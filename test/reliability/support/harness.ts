@@ -173,6 +173,7 @@ export interface Env {
   childEnv(extra?: Record<string, string>): Record<string, string>;
   provision(input?: { plan?: string; upstream?: string }): Promise<{ uuid: string; status: number; body: Record<string, unknown> }>;
   deprovision(uuid: string): Promise<number>;
+  changePlan(uuid: string, plan: string): Promise<number>;
   record(uuid: string): Promise<AddonRecord | null>;
   waitFor(uuid: string, pred: (r: AddonRecord) => boolean, timeoutMs: number, what?: string): Promise<AddonRecord>;
   close(): Promise<void>;
@@ -252,6 +253,10 @@ export async function startEnv(
     },
     async deprovision(uuid) {
       const res = await request(app).delete(`/heroku/resources/${uuid}`).set('Authorization', auth);
+      return res.status;
+    },
+    async changePlan(uuid, plan) {
+      const res = await request(app).put(`/heroku/resources/${uuid}`).set('Authorization', auth).send({ plan });
       return res.status;
     },
     record: (uuid) => store.get(uuid),
