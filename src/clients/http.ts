@@ -195,11 +195,6 @@ export class HttpClient {
       });
   }
 
-  /** A client for the same API with other defaults (e.g. a different API name). */
-  derive(overrides: Partial<HttpClientOptions>): HttpClient {
-    return new HttpClient({ ...this.opts, axiosInstance: this.ax, ...overrides });
-  }
-
   get<T = unknown>(path: string, opts: Omit<RequestOptions, 'method' | 'path'> = {}): Promise<HttpResponse<T>> {
     return this.request<T>({ ...opts, method: 'GET', path });
   }

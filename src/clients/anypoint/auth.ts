@@ -50,11 +50,6 @@ export class AnypointAuth implements TokenSource {
     return this.fetchShared();
   }
 
-  /** Forget the cached token (e.g. after rotating the client secret). */
-  invalidate(): void {
-    this.cached = undefined;
-  }
-
   /** The current token, if one is cached (for scrubbing). */
   currentToken(): string | undefined {
     return this.cached?.token;

@@ -101,10 +101,6 @@ export class RefreshingHerokuTokenSource {
     this.earlyMs = opts.earlyRefreshMs ?? 60_000;
   }
 
-  current(): HerokuTokens {
-    return this.tokens;
-  }
-
   async get(): Promise<string> {
     const exp = Date.parse(this.tokens.expiresAt);
     if (Number.isNaN(exp) || this.now() >= exp - this.earlyMs) return this.refresh();
