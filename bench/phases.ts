@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { DEV_SECRETS } from '../src/config';
-import { bullPrefix, JOB_ATTEMPTS } from '../src/jobs';
-
-const DEFAULT_JOB_OPTIONS = { attempts: JOB_ATTEMPTS, removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600, count: 10_000 } };
-import { createAnypointSandbox } from '@aag/standins';
-import { createHerokuSandbox, type ProvisionRequestBody } from '@aag/standins';
+import { bullPrefix } from '../src/jobs';
+import { createAnypointSandbox, createHerokuSandbox, type ProvisionRequestBody } from '@aag/standins';
 import { acceptRequest, basicHeader, load, provisionBody, ssoRequest, type LoadResult } from './lib/load';
 import {
+  benchRedis,
   commandStats,
+  cpuMsOf,
   deciles,
   deletePrefix,
   diffStats,
@@ -56,7 +54,8 @@ function summarizePair(p: Pair) {
   };
 }
 
-async function startWeb(name: string, env: Record<string, string>, nodeArgs: string[]): Promise<{ child: Child; url: string }> {
+/** The product's web process (src/server.ts, which calls startWeb) on a free port. */
+async function spawnWeb(name: string, env: Record<string, string>, nodeArgs: string[]): Promise<{ child: Child; url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawnTs(name, 'src/server.ts', { LOG_LEVEL: 'warn', PORT: String(port), ...env }, nodeArgs);
@@ -95,8 +94,8 @@ async function memoryUsage(redis: Redis, keys: string[]): Promise<{ mean: number
 export async function httpPhases(o: BenchOpts) {
   const prefix = `${o.runPrefix}-http`;
   const basePrefix = `${o.runPrefix}-http-base`;
-  const shared = new Redis(o.sharedRedisUrl, { maxRetriesPerRequest: 3 });
-  const web = await startWeb('web', { REDIS_URL: o.sharedRedisUrl, KEY_PREFIX: prefix }, o.productNodeArgs);
+  const shared = benchRedis(o.sharedRedisUrl);
+  const web = await spawnWeb('web', { REDIS_URL: o.sharedRedisUrl, KEY_PREFIX: prefix }, o.productNodeArgs);
   const acceptPort = await freePort();
   const accept = spawnTs('baseline-accept', 'bench/baselines/accept.ts', {
     PORT: String(acceptPort),
@@ -204,6 +203,8 @@ interface ProductStack {
   web: { child: Child; url: string };
   worker: Child;
   prefix: string;
+  /** The environment the web and worker processes run with (a baseline reads the same config). */
+  env: Record<string, string>;
   anypointUrl: string;
   heroku: ReturnType<typeof createHerokuSandbox>;
   anypoint: ReturnType<typeof createAnypointSandbox>;
@@ -218,7 +219,8 @@ async function productStack(
   env: Record<string, string>,
 ): Promise<ProductStack> {
   const anypoint = createAnypointSandbox({ deployDelayMs: sandbox.deployDelayMs, seed: 1 });
-  const heroku = createHerokuSandbox({ maxCalls: 20_000 });
+  // the call log must hold every call of a pipeline round (≈ 6 Heroku calls an add-on) to count them
+  const heroku = createHerokuSandbox({ maxCalls: 200_000 });
   const a = await anypoint.start(0);
   const h = await heroku.start(0);
   if (sandbox.latencyMs) {
@@ -239,12 +241,13 @@ async function productStack(
     LOG_LEVEL: 'warn',
     ...env,
   };
-  const web = await startWeb('web', common, []);
+  const web = await spawnWeb('web', common, []);
   const worker = spawnTs('worker', 'src/worker.ts', common, o.productNodeArgs);
   return {
     web,
     worker,
     prefix,
+    env: common,
     anypointUrl: a.url,
     heroku,
     anypoint,
@@ -284,97 +287,168 @@ async function hopsOf(redis: Redis, prefix: string, uuids: string[]): Promise<nu
 
 // ───────────────────────────── 3, worker footprint, kept jobs ─────────────────────────────
 
+/** Calls the stand-ins have answered so far (Anypoint: its counter; Heroku: its call log). */
+async function standinCalls(s: ProductStack): Promise<number> {
+  const res = await fetch(`${s.anypointUrl}/__sandbox/calls?limit=0`);
+  return ((await res.json()) as { total: number }).total + s.heroku.calls().length;
+}
+
+/** CPU ms of the processes of a round, read before and after it (/proc/<pid>/stat). */
+function cpuMeter(pids: Record<string, number>) {
+  const read = () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMsOf(pid) ?? NaN]));
+  const before = read();
+  const bench0 = process.cpuUsage();
+  return (): Record<string, number> => {
+    const after = read();
+    const bench = process.cpuUsage(bench0);
+    return { ...Object.fromEntries(Object.keys(pids).map((k) => [k, after[k] - before[k]])), bench: (bench.user + bench.system) / 1000 };
+  };
+}
+
+const perAddon = (xs: Record<string, number>, n: number) => Object.fromEntries(Object.entries(xs).map(([k, v]) => [k, Math.round((v / n) * 100) / 100]));
+
+interface PipelineBaselineAnswer {
+  ms: number;
+  cpuMs: number;
+  concurrency: number;
+  provisioned: number;
+  failed: number;
+  waits: number;
+  retries: number;
+  reasons: Record<string, number>;
+}
+
+/** The job options the product gave its provision jobs, as stored on a job (BullMQ keeps them in the job hash). */
+async function storedJobOptions(redis: Redis, jobKey: string): Promise<{ removeOnComplete: { age: number; count: number }; removeOnFail: { age: number; count: number } }> {
+  const raw = await redis.hget(jobKey, 'opts');
+  const opts = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+  const bound = (v: unknown) => (v && typeof v === 'object' && 'count' in v && 'age' in v ? (v as { age: number; count: number }) : null);
+  const removeOnComplete = bound(opts.removeOnComplete);
+  const removeOnFail = bound(opts.removeOnFail);
+  if (!removeOnComplete || !removeOnFail) throw new Error(`provision job ${jobKey} carries no {age, count} bounds: ${raw}`);
+  return { removeOnComplete, removeOnFail };
+}
+
 export async function pipelinePhase(o: BenchOpts) {
   const n = o.quick ? 200 : 1_000;
+  const concurrency = 10;
   const priv = await startPrivateRedis();
   const redis = priv.client;
   const prefix = `${o.runPrefix}-pipe`;
-  const basePrefix = `${o.runPrefix}-pipe-base`;
-  const s = await productStack(o, priv.url, prefix, { deployDelayMs: 0 }, { DEPLOY_POLL_MS: '50' });
-  let base: Child | undefined;
-  const baseConn = redis.duplicate({ maxRetriesPerRequest: null });
-  baseConn.on('error', () => undefined);
-  const baseQueue = new Queue('provision', { connection: baseConn, prefix: `${basePrefix}:bull`, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  const s = await productStack(o, priv.url, prefix, { deployDelayMs: 0 }, { DEPLOY_POLL_MS: '50', WORKER_CONCURRENCY: String(concurrency) });
+  // the baseline: the product's provision steps in a plain loop, same config (same env), same stand-ins
+  const basePort = await freePort();
+  const baseUrl = `http://127.0.0.1:${basePort}`;
+  const base = spawnTs('baseline-pipeline', 'bench/baselines/pipeline.ts', { ...s.env, PORT: String(basePort) }, o.productNodeArgs);
   const rssSamples: number[] = [];
   let workerAddons = 0;
+  const runBaseline = async (bodies: ProvisionRequestBody[]): Promise<PipelineBaselineAnswer> => {
+    const res = await fetch(`${baseUrl}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ addons: bodies }) });
+    const answer = (await res.json()) as PipelineBaselineAnswer & { message?: string };
+    if (!res.ok) throw new Error(`baseline pipeline answered ${res.status}: ${answer.message}\n${base.output()}`);
+    if (answer.provisioned !== bodies.length) throw new Error(`baseline pipeline provisioned ${answer.provisioned}/${bodies.length}: ${JSON.stringify(answer.reasons)}\n${base.output()}`);
+    return answer;
+  };
   try {
-    // warm-up (JIT, tokens, connections) and the hop count of one provision job
+    await waitHttp(`${baseUrl}/healthz`, base);
+    // warm-up (JIT, tokens, connections) of both, and the hop count of one provision job
     const warm = Array.from({ length: 20 }, () => s.heroku.createAddon({ plan: 'test' }));
     await provisionAll(s, redis, warm, 120_000);
     workerAddons += warm.length;
     const warmHops = await hopsOf(redis, prefix, warm.map((b) => b.uuid));
     const hops = Math.max(1, Math.round(median(warmHops)));
-    base = spawnTs('baseline-queue-worker', 'bench/baselines/queue-worker.ts', {
-      REDIS_URL: priv.url,
-      BULL_PREFIX: `${basePrefix}:bull`,
-      QUEUE: 'provision',
-      HOPS: String(hops),
-      CONCURRENCY: '10',
-    });
-    let baseDone = 0;
-    const baseCompletedKey = `${basePrefix}:bull:provision:completed`;
-    const runBaseline = async (count: number) => {
-      const t0 = performance.now();
-      await pool(
-        Array.from({ length: count }, () => randomUUID()),
-        20,
-        async (u) => void (await baseQueue.add('provision', { uuid: u }, { jobId: `provision_${u}` })),
-      );
-      const until = Date.now() + 120_000;
-      while ((await redis.zcard(baseCompletedKey)) < baseDone + count) {
-        if (Date.now() > until || base?.proc.exitCode !== null) throw new Error(`baseline worker stuck:\n${base?.output()}`);
-        await sleep(20);
-      }
-      baseDone += count;
-      return performance.now() - t0;
-    };
-    await runBaseline(20); // warm-up; also waits for the baseline worker to be up
+    await runBaseline(Array.from({ length: 20 }, () => s.heroku.createAddon({ plan: 'test' })));
 
-    const product: { perSecond: number; commandsPerAddon: number; seconds: number; provisioned: number; failed: number; hopsMedian: number; commandstats: Record<string, number> }[] = [];
-    const baseline: { perSecond: number; commandsPerJob: number; seconds: number; commandstats: Record<string, number> }[] = [];
+    type Cpu = Record<string, number>;
+    const product: {
+      perSecond: number;
+      seconds: number;
+      provisioned: number;
+      failed: number;
+      hopsMedian: number;
+      commandsPerAddon: number;
+      workerCpuMsPerAddon: number;
+      cpuMsPerAddon: Cpu;
+      standinCallsPerAddon: number;
+      commandstats: Record<string, number>;
+    }[] = [];
+    const baseline: {
+      perSecond: number;
+      seconds: number;
+      provisioned: number;
+      failed: number;
+      waits: number;
+      retries: number;
+      workerCpuMsPerAddon: number;
+      selfReportedCpuMsPerAddon: number;
+      cpuMsPerAddon: Cpu;
+      standinCallsPerAddon: number;
+    }[] = [];
     for (let r = 0; r < o.rounds; r++) {
       const order = r % 2 === 0 ? (['product', 'baseline'] as const) : (['baseline', 'product'] as const);
       for (const which of order) {
-        const c0 = await totalCommands(redis);
-        const st0 = await commandStats(redis);
+        const bodies = Array.from({ length: n }, () => s.heroku.createAddon({ plan: 'test' }));
+        await sleep(200); // let the previous round's last writes and polls settle
+        const calls0 = await standinCalls(s);
         if (which === 'product') {
-          const bodies = Array.from({ length: n }, () => s.heroku.createAddon({ plan: 'test' }));
+          const c0 = await totalCommands(redis);
+          const st0 = await commandStats(redis);
           const sampler = setInterval(() => {
             const rss = rssOf(s.worker.pid);
             if (rss) rssSamples.push(rss);
           }, 250);
+          const cpu = cpuMeter({ worker: s.worker.pid, web: s.web.child.pid, redis: priv.child.pid });
           const t0 = performance.now();
           await provisionAll(s, redis, bodies, 300_000).finally(() => clearInterval(sampler));
           const ms = performance.now() - t0;
+          const used = cpu();
           const c1 = await totalCommands(redis);
           const st = diffStats(await commandStats(redis), st0);
+          const calls = (await standinCalls(s)) - calls0;
           workerAddons += n;
           const ids = bodies.map((b) => b.uuid);
           const recs = await recordsOf(redis, prefix, ids);
           const hopsAll = await hopsOf(redis, prefix, ids);
           const row = {
             perSecond: n / (ms / 1000),
-            commandsPerAddon: (c1 - c0 - 2) / n,
             seconds: ms / 1000,
             provisioned: recs.filter((x) => x?.state === 'provisioned').length,
             failed: recs.filter((x) => x?.state === 'failed').length,
             hopsMedian: median(hopsAll),
-            commandstats: Object.fromEntries(Object.entries(st).map(([k, v]) => [k, Math.round((v / n) * 100) / 100])),
+            commandsPerAddon: (c1 - c0 - 2) / n,
+            workerCpuMsPerAddon: used.worker / n,
+            cpuMsPerAddon: perAddon(used, n),
+            standinCallsPerAddon: calls / n,
+            commandstats: perAddon(st, n),
           };
+          if (row.provisioned !== n) throw new Error(`pipeline product round: ${row.provisioned}/${n} provisioned, ${row.failed} failed`);
           product.push(row);
-          o.log(`pipeline round ${r + 1} product: ${row.perSecond.toFixed(1)} add-ons/s, ${row.commandsPerAddon.toFixed(1)} Redis commands/add-on, ${row.provisioned}/${n} provisioned, hops ${row.hopsMedian}`);
+          o.log(
+            `pipeline round ${r + 1} product: ${row.perSecond.toFixed(1)} add-ons/s, worker CPU ${row.workerCpuMsPerAddon.toFixed(2)} ms/add-on (web ${row.cpuMsPerAddon.web}, redis ${row.cpuMsPerAddon.redis}, stand-ins+bench ${row.cpuMsPerAddon.bench}), ${row.standinCallsPerAddon.toFixed(1)} stand-in calls/add-on, ${row.commandsPerAddon.toFixed(1)} Redis commands/add-on, hops ${row.hopsMedian}`,
+          );
         } else {
-          const ms = await runBaseline(n);
-          const c1 = await totalCommands(redis);
-          const st = diffStats(await commandStats(redis), st0);
+          const cpu = cpuMeter({ worker: base.pid });
+          const t0 = performance.now();
+          const answer = await runBaseline(bodies);
+          const ms = performance.now() - t0;
+          const used = cpu();
+          const calls = (await standinCalls(s)) - calls0;
           const row = {
             perSecond: n / (ms / 1000),
-            commandsPerJob: (c1 - c0 - 2) / n,
             seconds: ms / 1000,
-            commandstats: Object.fromEntries(Object.entries(st).map(([k, v]) => [k, Math.round((v / n) * 100) / 100])),
+            provisioned: answer.provisioned,
+            failed: answer.failed,
+            waits: answer.waits,
+            retries: answer.retries,
+            workerCpuMsPerAddon: used.worker / n,
+            selfReportedCpuMsPerAddon: answer.cpuMs / n,
+            cpuMsPerAddon: perAddon(used, n),
+            standinCallsPerAddon: calls / n,
           };
           baseline.push(row);
-          o.log(`pipeline round ${r + 1} baseline: ${row.perSecond.toFixed(1)} jobs/s, ${row.commandsPerJob.toFixed(1)} Redis commands/job`);
+          o.log(
+            `pipeline round ${r + 1} baseline: ${row.perSecond.toFixed(1)} add-ons/s, worker CPU ${row.workerCpuMsPerAddon.toFixed(2)} ms/add-on (self-reported ${row.selfReportedCpuMsPerAddon.toFixed(2)}; stand-ins+bench ${row.cpuMsPerAddon.bench}), ${row.standinCallsPerAddon.toFixed(1)} stand-in calls/add-on, ${answer.waits} waits, ${answer.retries} retries`,
+          );
         }
       }
     }
@@ -390,8 +464,8 @@ export async function pipelinePhase(o: BenchOpts) {
     const kept = await redis.zcard(completedKey);
     const keptFailed = await redis.zcard(failedKey);
     const zset = await memoryUsage(redis, [completedKey]);
-    const removeOnComplete = DEFAULT_JOB_OPTIONS.removeOnComplete as { age: number; count: number };
-    const removeOnFail = DEFAULT_JOB_OPTIONS.removeOnFail as { age: number; count: number };
+    // the bound is what the product itself gave its jobs (no copy of its options here)
+    const { removeOnComplete, removeOnFail } = await storedJobOptions(redis, jobKeys[0]);
     const boundOk = kept <= removeOnComplete.count && keptFailed <= removeOnFail.count;
     if (!boundOk) throw new Error(`kept jobs over the bound: ${kept} completed, ${keptFailed} failed`);
     const perKeptJob = job.mean + zset.mean / Math.max(1, kept);
@@ -400,15 +474,29 @@ export async function pipelinePhase(o: BenchOpts) {
 
     const pr = median(product.map((x) => x.perSecond));
     const br = median(baseline.map((x) => x.perSecond));
+    const cpuMedian = (rows: { cpuMsPerAddon: Cpu }[]) => Object.fromEntries(Object.keys(rows[0].cpuMsPerAddon).map((k) => [k, median(rows.map((x) => x.cpuMsPerAddon[k]))]));
     return {
       pipeline: {
         addonsPerRound: n,
         hopsPerProvisionJob: hops,
-        workerConcurrency: 10,
+        workerConcurrency: concurrency,
         deployDelayMs: 0,
         deployPollMs: 50,
-        product: { perSecond: pr, commandsPerAddon: median(product.map((x) => x.commandsPerAddon)) },
-        baseline: { perSecond: br, commandsPerJob: median(baseline.map((x) => x.commandsPerJob)) },
+        baselineKind: 'steps-loop',
+        product: {
+          perSecond: pr,
+          commandsPerAddon: median(product.map((x) => x.commandsPerAddon)),
+          workerCpuMsPerAddon: median(product.map((x) => x.workerCpuMsPerAddon)),
+          cpuMsPerAddon: cpuMedian(product),
+          standinCallsPerAddon: median(product.map((x) => x.standinCallsPerAddon)),
+        },
+        baseline: {
+          perSecond: br,
+          workerCpuMsPerAddon: median(baseline.map((x) => x.workerCpuMsPerAddon)),
+          cpuMsPerAddon: cpuMedian(baseline),
+          standinCallsPerAddon: median(baseline.map((x) => x.standinCallsPerAddon)),
+          waitsPerAddon: median(baseline.map((x) => x.waits / n)),
+        },
         ratio: pr / br,
         rounds: { product, baseline },
       },
@@ -432,10 +520,8 @@ export async function pipelinePhase(o: BenchOpts) {
       },
     };
   } finally {
-    await baseQueue.close().catch(() => undefined);
-    baseConn.disconnect();
     await s.close();
-    await base?.stop();
+    await base.stop();
     await priv.stop();
   }
 }

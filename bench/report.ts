@@ -5,23 +5,71 @@ export interface Results {
   startedAt: string;
   quick: boolean;
   command: string;
-  machine: { nproc: number; cpu: string; node: string; loadavgAtStart: number[] };
+  machine: { nproc: number; cpu: string; node: string; loadavgAtStart: number[]; loadavgAtEnd?: number[] };
   keyPrefix: string;
   seconds?: number;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   [phase: string]: any;
 }
 
+/** The run the before/after table compares with: the last committed BENCHMARKS.md run. */
+export const BEFORE_RESULTS = 'bench/results/2026-11-27.json';
+
 const f = (x: unknown, d = 0) => (typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
 const pct = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? `${Math.round(x * 100)}%` : 'n/a');
 const verdict = (ok: boolean | undefined) => (ok === undefined ? 'n/a' : ok ? '**met**' : '**missed**');
 
-export function renderMarkdown(r: Results): string {
+const when = (r: Results) => `${r.date} ${r.startedAt.slice(11, 16)} UTC`;
+const loadOf = (r: Results) => `load average at start ${r.machine.loadavgAtStart.join(' / ')}${r.machine.loadavgAtEnd ? `, at end ${r.machine.loadavgAtEnd.join(' / ')}` : ''}`;
+const machineOf = (r: Results) => `nproc ${r.machine.nproc}, ${r.machine.cpu}, Node ${r.machine.node}, ${loadOf(r)}`;
+
+/** Before (the last committed run) beside this run, figure by figure. */
+function beforeAfter(b: Results, r: Results): string[] {
+  const acc = (x: Results) => (x.accept ? `${pct(x.accept.ratio)} (${f(x.accept.product.rps)} vs ${f(x.accept.baseline.rps)} req/s), p99 ${f(x.accept.product.p99)} ms` : 'not run');
+  const sso = (x: Results) => (x.sso ? `${pct(x.sso.ratio)} (${f(x.sso.product.rps)} vs ${f(x.sso.baseline.rps)} req/s), p99 ${f(x.sso.product.p99)} ms` : 'not run');
+  const cpu = (v: unknown) => (typeof v === 'number' ? `${f(v, 2)} ms/add-on` : 'not measured');
+  const pipeProduct = (x: Results) =>
+    x.pipeline ? `${f(x.pipeline.product.perSecond, 1)} add-ons/s; worker CPU ${cpu(x.pipeline.product.workerCpuMsPerAddon)}; ${f(x.pipeline.product.commandsPerAddon, 1)} Redis commands/add-on` : 'not run';
+  const pipeBase = (x: Results) => {
+    const p = x.pipeline;
+    if (!p) return 'not run';
+    if (p.baselineKind !== 'steps-loop') return `${f(p.baseline.perSecond, 1)} no-op BullMQ jobs/s (the old baseline: unlike work)`;
+    return `${f(p.baseline.perSecond, 1)} add-ons/s, the same steps in a loop; worker CPU ${cpu(p.baseline.workerCpuMsPerAddon)}`;
+  };
+  const pipeRatio = (x: Results) => (x.pipeline ? `${pct(x.pipeline.ratio)}${x.pipeline.baselineKind === 'steps-loop' ? '' : ' (vs no-op jobs)'}` : 'not run');
+  const over = (x: Results) => (x.overhead ? `${f(x.overhead.ratio, 3)} (median ${f(x.overhead.medianMs)} ms vs ideal ${f(x.overhead.idealMs)} ms)` : 'not run');
+  const webRss = (x: Results) => (x.webFootprint ? `${f(x.webFootprint.rssFirstDecileMB, 1)} → ${f(x.webFootprint.rssLastDecileMB, 1)} MB over ${f(x.webFootprint.addons)} add-ons` : 'not run');
+  const workerRss = (x: Results) => (x.workerFootprint ? `${f(x.workerFootprint.rssFirstDecileMB, 1)} → ${f(x.workerFootprint.rssLastDecileMB, 1)} MB over ${f(x.workerFootprint.addons)} add-ons` : 'not run');
+  const bytes = (x: Results) =>
+    x.webFootprint && x.redisFootprint
+      ? `${f(x.webFootprint.acceptedRecordBytes)} / ${f(x.webFootprint.waitingJobBytes)} / ${f(x.redisFootprint.provisionedRecordBytes)} / ${f(x.redisFootprint.finishedJobBytes)} B`
+      : 'not run';
+  const kept = (x: Results) => (x.redisFootprint ? `${f(x.redisFootprint.keptCompleted)} completed, ${f(x.redisFootprint.keptFailed)} failed: ${x.redisFootprint.boundHolds ? 'holds' : 'over'}` : 'not run');
+  const row = (name: string, fn: (x: Results) => string) => `| ${name} | ${fn(b)} | ${fn(r)} |`;
+  return [
+    `Before: ${when(b)}, \`${b.command}\`, ${machineOf(b)} (\`${BEFORE_RESULTS}\`). After: this run, ${when(r)}, \`${r.command}\`${r.quick ? ' (smoke run: shorter rounds, 200 add-ons a pipeline round)' : ''}, ${machineOf(r)}.`,
+    '',
+    '| figure | before | after |',
+    '|---|---|---|',
+    row('1. accept: product / baseline, p99', acc),
+    row('2. SSO: product / baseline, p99', sso),
+    row('3. pipeline: product', pipeProduct),
+    row('3. pipeline: baseline', pipeBase),
+    row('3. pipeline: ratio', pipeRatio),
+    row('4. overhead', over),
+    row('5. web RSS (first → last decile)', webRss),
+    row('5. worker RSS (first → last decile)', workerRss),
+    row('5. Redis bytes: accepted record / waiting job / provisioned record / kept job', bytes),
+    row('5. kept jobs ≤ bound', kept),
+  ];
+}
+
+export function renderMarkdown(r: Results, before?: Results): string {
   const rows: string[] = [];
   const a = r.accept;
   if (a) {
     rows.push(
-      `| 1. Accept path \`POST /heroku/resources\` (50 conn, ${a.durationSeconds} s, no worker) | ${f(a.product.rps)} req/s; p50 ${f(a.product.p50)} ms, p99 ${f(a.product.p99)} ms | ${f(a.baseline.rps)} req/s; p50 ${f(a.baseline.p50)} ms, p99 ${f(a.baseline.p99)} ms | ${pct(a.ratio)} | ≥ 60%, p99 < 25 ms | ${verdict(a.ratio >= 0.6 && a.product.p99 < 25)} |`,
+      `| 1. Accept path \`POST /heroku/resources\` (50 conn, ${a.durationSeconds} s, no worker) | ${f(a.product.rps)} req/s; p50 ${f(a.product.p50)} ms, p99 ${f(a.product.p99)} ms | ${f(a.baseline.rps)} req/s; p50 ${f(a.baseline.p50)} ms, p99 ${f(a.baseline.p99)} ms | ${pct(a.ratio)} | ≥ 65%, p99 < 25 ms | ${verdict(a.ratio >= 0.65 && a.product.p99 < 25)} |`,
     );
   }
   const s = r.sso;
@@ -33,7 +81,7 @@ export function renderMarkdown(r: Results): string {
   const p = r.pipeline;
   if (p) {
     rows.push(
-      `| 3. Pipeline: ${f(p.addonsPerRound)} add-ons end to end, 1 worker (concurrency ${p.workerConcurrency}), ${p.hopsPerProvisionJob} queue hop(s) each | ${f(p.product.perSecond, 1)} add-ons/s; ${f(p.product.commandsPerAddon, 1)} Redis commands/add-on | ${f(p.baseline.perSecond, 1)} jobs/s; ${f(p.baseline.commandsPerJob, 1)} commands/job | ${pct(p.ratio)} | ≥ 50% | ${verdict(p.ratio >= 0.5)} |`,
+      `| 3. Pipeline: ${f(p.addonsPerRound)} add-ons end to end, 1 worker (WORKER_CONCURRENCY ${p.workerConcurrency}), ${p.hopsPerProvisionJob} queue hop(s) each; baseline: the same provision steps in a loop, same concurrency, no queue, Redis or lock | ${f(p.product.perSecond, 1)} add-ons/s; worker CPU ${f(p.product.workerCpuMsPerAddon, 2)} ms/add-on; ${f(p.product.commandsPerAddon, 1)} Redis commands/add-on | ${f(p.baseline.perSecond, 1)} add-ons/s; worker CPU ${f(p.baseline.workerCpuMsPerAddon, 2)} ms/add-on | ${pct(p.ratio)} | ≥ 70% | ${verdict(p.ratio >= 0.7)} |`,
     );
   }
   const o = r.overhead;
@@ -43,12 +91,20 @@ export function renderMarkdown(r: Results): string {
     );
   }
   const lines = [
-    `Run ${r.date} (${r.startedAt}), \`${r.command}\`, ${r.seconds ?? '?'} s. Machine: nproc ${r.machine.nproc}, ${r.machine.cpu}, Node ${r.machine.node}, load average at start ${r.machine.loadavgAtStart.join(' / ')} (shared machine: absolute figures are noisy; the same-run ratio is the figure to read). Medians of 3 rounds, product and baseline alternating. Raw figures: \`bench/results/${r.date}${r.quick ? '-quick' : ''}.json\`.`,
+    `Run ${r.date} (${r.startedAt}), \`${r.command}\`, ${r.seconds ?? '?'} s. Machine: nproc ${r.machine.nproc}, ${r.machine.cpu}, Node ${r.machine.node}, ${loadOf(r)} (shared machine: absolute figures are noisy; the same-run ratio is the figure to read). Medians of 3 rounds, product and baseline alternating. Raw figures: \`bench/results/${r.date}${r.quick ? '-quick' : ''}.json\`.`,
     '',
     '| figure | product | baseline (same run) | ratio | target | |',
     '|---|---|---|---|---|---|',
     ...rows,
   ];
+  if (p) {
+    const c = p.product.cpuMsPerAddon ?? {};
+    const bc = p.baseline.cpuMsPerAddon ?? {};
+    lines.push(
+      '',
+      `Pipeline detail (medians, per add-on): CPU ms of the product's processes — worker ${f(c.worker, 2)}, web ${f(c.web, 2)}, Redis ${f(c.redis, 2)} (total ${f((c.worker ?? 0) + (c.web ?? 0) + (c.redis ?? 0), 2)}) — against the baseline's ${f(bc.worker, 2)}; the stand-ins and the bench (one process) used ${f(c.bench, 2)} ms in product rounds and ${f(bc.bench, 2)} ms in baseline rounds. Stand-in calls: ${f(p.product.standinCallsPerAddon, 1)} (product) and ${f(p.baseline.standinCallsPerAddon, 1)} (baseline). CPU from \`/proc/<pid>/stat\` (utime + stime) before and after each round.`,
+    );
+  }
   const w = r.webFootprint;
   const wk = r.workerFootprint;
   const rf = r.redisFootprint;
@@ -63,5 +119,6 @@ export function renderMarkdown(r: Results): string {
       lines.push(`| kept jobs ≤ bound (removeOnComplete ${f(rf.removeOnComplete.count)} / ${f(rf.removeOnComplete.age / 3600)} h, removeOnFail ${f(rf.removeOnFail.count)} / ${f(rf.removeOnFail.age / 3600)} h) | ${f(rf.keptCompleted)} completed, ${f(rf.keptFailed)} failed | ${rf.boundHolds ? '**holds**' : '**over**'} |`);
     }
   }
+  if (before) lines.push('', '**Before and after**', '', ...beforeAfter(before, r));
   return lines.join('\n');
 }

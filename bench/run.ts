@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { httpPhases, overheadPhase, pipelinePhase, type BenchOpts } from './phases';
 import { killAllChildren, ROOT, stopAll } from './lib/proc';
-import { renderMarkdown, type Results } from './report';
+import { BEFORE_RESULTS, renderMarkdown, type Results } from './report';
 
 async function main() {
   const quick = process.env.BENCH_QUICK === '1';
@@ -31,6 +31,14 @@ async function main() {
   };
   o.log(`key prefix ${runPrefix}${quick ? ' (quick)' : ''}`);
 
+  // read now: a run on the same date would overwrite that file
+  let before: Results | undefined;
+  try {
+    before = JSON.parse(readFileSync(path.join(ROOT, BEFORE_RESULTS), 'utf8')) as Results;
+  } catch {
+    o.log(`no ${BEFORE_RESULTS}: the before/after table is left out`);
+  }
+
   const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
   const results: Results = {
     date: new Date().toISOString().slice(0, 10),
@@ -44,13 +52,15 @@ async function main() {
   if (only.includes('pipeline')) Object.assign(results, await pipelinePhase(o));
   if (only.includes('overhead')) Object.assign(results, await overheadPhase(o));
   results.seconds = Math.round((Date.now() - started) / 1000);
+  // other work on a shared machine shows here: a run that started quiet may not have stayed so
+  results.machine.loadavgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
 
   const dir = path.join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${results.date}${quick ? '-quick' : ''}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   o.log(`wrote ${path.relative(ROOT, file)}`);
-  const md = renderMarkdown(results);
+  const md = renderMarkdown(results, before);
   if (quick || only.length < 3) {
     console.log(md);
   } else {

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../../src/store/redis';
 
 /** Child processes, ports, Redis helpers and small statistics for the benchmarks. */
 
@@ -122,12 +123,33 @@ export function rssOf(pid: number): number | null {
   }
 }
 
+let clockTicks: number | undefined;
+
+/** CPU time (user + system) a process has used so far, ms (from /proc/<pid>/stat; clock-tick resolution). */
+export function cpuMsOf(pid: number): number | null {
+  try {
+    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields 14 (utime) and 15 (stime) of the whole line are 12 and 13 after the name
+    return ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks;
+  } catch {
+    return null;
+  }
+}
+
+/** A Redis connection built the product's one way (`connectRedis`, the worker's flavour: waits, reconnects). */
+export function benchRedis(url: string): Redis {
+  return connectRedis({ REDIS_URL: url, REDIS_TLS_REJECT_UNAUTHORIZED: false }, 'worker');
+}
+
 /** A private Redis (no persistence) on a free port; `stop()` shuts it down. */
 export async function startPrivateRedis(): Promise<{ url: string; port: number; child: Child; client: Redis; stop(): Promise<void> }> {
   const port = await freePort();
   const child = spawnCmd('redis-server', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes']);
-  const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: null, retryStrategy: () => 100 });
-  client.on('error', () => undefined);
+  const url = `redis://127.0.0.1:${port}`;
+  const client = benchRedis(url);
   const until = Date.now() + 10_000;
   while (client.status !== 'ready') {
     if (Date.now() > until) {
@@ -138,7 +160,7 @@ export async function startPrivateRedis(): Promise<{ url: string; port: number; 
     await sleep(50);
   }
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url,
     port,
     child,
     client,
