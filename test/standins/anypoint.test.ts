@@ -55,6 +55,10 @@ afterAll(async () => {
 
 beforeEach(() => sb.reset());
 
+/** The next violations matching `m` are sent on purpose (this file tests the stand-in's refusals). */
+const deliberately = (m: Parameters<AnypointSandbox['violations']['expect']>[0], times?: number) => sb.violations.expect(m, times);
+const FOREIGN_ORG = '00000000-0000-4000-8000-000000000000';
+
 async function tokenFor(base: string | AnypointSandbox['app'] = url): Promise<string> {
   const res = await request(base)
     .post('/accounts/api/v2/oauth2/token')
@@ -212,6 +216,7 @@ describe('accounts', () => {
       .send({ grant_type: 'client_credentials', client_id: DEFAULT_CLIENT_ID, client_secret: 'nope' })
       .expect(401);
     expect(bad.body.error).toBe('invalid_client');
+    deliberately({ operation: /oauth2\/token/, where: 'body' });
     await request(url).post('/accounts/api/v2/oauth2/token').send({ grant_type: 'password' }).expect(400);
   });
 
@@ -268,6 +273,7 @@ describe('exchange', () => {
   it('validates the upload', async () => {
     const c = await client();
     const base = `/exchange/api/v2/organizations/${ORG}/assets/${ORG}`;
+    deliberately({ operation: /\/assets\/\{groupId\}/, direction: 'request' });
     await createAsset(c, 'a', { version: '1.0' }).expect(400);
     await c.post(`${base}/a/1.0.0`).field('name', 'x'.repeat(257)).field('type', 'http-api').field('properties.apiVersion', 'v1').expect(400);
     await c.post(`${base}/a/1.0.0`).field('name', 'ok').field('type', 'soap-api').field('properties.apiVersion', 'v1').expect(400);
@@ -283,12 +289,13 @@ describe('exchange', () => {
     await createAsset(c, `a${'x'.repeat(200)}`).expect(400); // group+asset+version > 215
     await createAsset(c, 'a', { groupId: 'someone-else' }).expect(403);
     await c.post(`${base}/a/1.0.0`).send({ name: 'json is not accepted' }).expect(415);
-    await c.post(`/exchange/api/v2/organizations/other-org/assets/${ORG}/a/1.0.0`).field('name', 'x').expect(403);
+    await c.post(`/exchange/api/v2/organizations/${FOREIGN_ORG}/assets/${ORG}/a/1.0.0`).field('name', 'x').expect(403);
   });
 
   it('soft delete locks the coordinates, hard delete frees them; 405 on the organizations path', async () => {
     const c = await client();
     await createAsset(c, 'gone').expect(201);
+    deliberately({ where: 'operation', message: 'method DELETE not allowed' }, 1);
     await c.del(`/exchange/api/v2/organizations/${ORG}/assets/${ORG}/gone/1.0.0`).expect(405);
     await c.del(`/exchange/api/v2/assets/${ORG}/gone/1.0.0`).expect(204);
     await c.get(`/exchange/api/v2/assets/${ORG}/gone/1.0.0`).expect(404);
@@ -352,8 +359,9 @@ describe('api manager', () => {
     await createApi(c, 'no-such-asset').expect(400);
     await createAsset(c, 'svc').expect(201);
     await createApi(c, 'svc', 'not a url').expect(400);
+    deliberately({ operation: /\/apis$/, message: "required property 'spec'" });
     await c.post(APIS).send({ instanceLabel: 'x' }).expect(400);
-    await c.get(`/apimanager/api/v1/organizations/other/environments/${ENV}/apis`).expect(403);
+    await c.get(`/apimanager/api/v1/organizations/${FOREIGN_ORG}/environments/${ENV}/apis`).expect(403);
     await c.get(`/apimanager/api/v1/organizations/${ORG}/environments/nope/apis`).expect(404);
   });
 
@@ -374,6 +382,7 @@ describe('policies', () => {
     expect(created.body).toMatchObject({ id: expect.any(Number), apiId: api, assetId: 'rate-limiting', disabled: false });
     expect((await c.post(P).send(rateLimiting(20)).expect(409)).body.status).toBe(409);
 
+    deliberately({ operation: /\/policies$/, message: 'configurationData' }, 1);
     await c.post(P).send({ ...rateLimiting(1), assetId: 'client-id-enforcement', configurationData: 'x' }).expect(400);
     await c.post(P).send({ ...rateLimiting(1), groupId: ORG, assetId: 'spike-control' }).expect(400);
     await c.post(P).send({ ...rateLimiting(1), assetId: 'no-such-policy' }).expect(400);
@@ -400,9 +409,11 @@ describe('policies', () => {
       .send({ configurationData: { rateLimits: [{ maximumRequests: 99, timePeriodInMilliseconds: 1000 }], exposeHeaders: false } })
       .expect(200);
     expect(patched.body.configurationData.rateLimits[0].maximumRequests).toBe(99);
-    await c.put(`${P}/${id}`).send({ disabled: true }).expect(400);
-    const put = await c.put(`${P}/${id}`).send(rateLimiting(7)).expect(200);
-    expect(put.body.configurationData.rateLimits[0].maximumRequests).toBe(7);
+    // API Manager updates a policy with PATCH only: there is no PUT
+    deliberately({ where: 'operation', message: 'method PUT not allowed' }, 1);
+    await c.put(`${P}/${id}`).send(rateLimiting(7)).expect(405);
+    const again = await c.patch(`${P}/${id}`).send({ configurationData: rateLimiting(7).configurationData }).expect(200);
+    expect(again.body.configurationData.rateLimits[0].maximumRequests).toBe(7);
     expect(sb.inspect().policies.find((p) => p.id === id)?.configurationData).toEqual(rateLimiting(7).configurationData);
 
     await c.del(`${P}/${id}`).expect(204);
@@ -482,6 +493,7 @@ describe('deployments and CloudHub', () => {
     await createAsset(c, 'ch').expect(201);
     const api = (await createApi(c, 'ch').expect(201)).body.id as number;
     await deploy(c, api, 'ch-app').expect(201);
+    deliberately({ where: 'header', message: 'X-ANYPNT-ENV-ID' }, 1);
     await c.get('/cloudhub/api/v2/applications/ch-app').expect(400);
     await c.get('/cloudhub/api/v2/applications/ch-app').set('X-ANYPNT-ENV-ID', 'bogus').expect(400);
     await c.get('/cloudhub/api/v2/applications/ch-app').set('X-ANYPNT-ENV-ID', PROD).expect(404);
@@ -489,7 +501,7 @@ describe('deployments and CloudHub', () => {
     await c.del('/cloudhub/api/v2/applications/ch-app').set('X-ANYPNT-ENV-ID', ENV).expect(204);
     await c.del('/cloudhub/api/v2/applications/ch-app').set('X-ANYPNT-ENV-ID', ENV).expect(404);
     await c.get('/cloudhub/api/v2/applications/ch-app').set('X-ANYPNT-ENV-ID', ENV).expect(404);
-    expect((await c.get(`${APIS}/${api}`).expect(200)).body.deployment).toBeNull();
+    expect((await c.get(`${APIS}/${api}`).expect(200)).body.deployment).toBeUndefined();
     expect((await c.get('/cloudhub/api/applications/domains/ch-app').expect(200)).body.available).toBe(true);
   });
 });
@@ -558,7 +570,7 @@ describe('gateway', () => {
     expect(over2.headers['x-ratelimit-limit']).toBe('5');
 
     // A short window opens again once it has passed.
-    await c.put(`${APIS}/${apiId}/policies/${policyId}`).send(rateLimiting(1, 100)).expect(200);
+    await c.patch(`${APIS}/${apiId}/policies/${policyId}`).send({ configurationData: rateLimiting(1, 100).configurationData }).expect(200);
     expect((await gw(fullDomain)).status).toBe(200);
     expect((await gw(fullDomain)).status).toBe(429);
     await sleep(120);

@@ -22,9 +22,23 @@ function clock(): Clock {
   return c;
 }
 
+/**
+ * This file tests the stand-in's own refusals: the malformed requests it sends on purpose (token
+ * requests without their fields, Platform API calls without credentials or media type, bad config
+ * bodies, unknown paths) are expected contract violations. Its answers are still checked.
+ */
+function deliberate(sb: HerokuSandbox): HerokuSandbox {
+  sb.violations.expect({ direction: 'request', operation: /oauth\/token/ });
+  sb.violations.expect({ direction: 'request', where: 'header' });
+  sb.violations.expect({ direction: 'request', where: 'body', operation: /\/config$/ });
+  sb.violations.expect({ direction: 'request', where: 'operation' });
+  sb.violations.expect({ direction: 'request', where: 'query' });
+  return sb;
+}
+
 function sandbox(opts: HerokuSandboxOptions = {}) {
   const c = clock();
-  const sb = createHerokuSandbox({ now: c.now, ...opts });
+  const sb = deliberate(createHerokuSandbox({ now: c.now, ...opts }));
   return { sb, clock: c };
 }
 
@@ -103,13 +117,18 @@ describe('POST /oauth/token', () => {
     expect((await exchange(sb, body.oauth_grant.code)).status).toBe(200);
   });
 
-  it('accepts JSON as well as form encoding, and a custom client secret', async () => {
+  it('takes a form post only (415 for JSON), and a custom client secret', async () => {
     const { sb } = sandbox({ clientSecret: 'other-secret' });
     const body = sb.createAddon({ plan: 'test' });
-    const res = await request(sb.app)
+    const json = await request(sb.app)
       .post('/oauth/token')
       .send({ grant_type: 'authorization_code', code: body.oauth_grant.code, client_secret: 'other-secret' });
-    expect(res.status).toBe(200);
+    expect(json.status).toBe(415);
+    const form = await request(sb.app)
+      .post('/oauth/token')
+      .type('form')
+      .send({ grant_type: 'authorization_code', code: body.oauth_grant.code, client_secret: 'other-secret' });
+    expect(form.status).toBe(200);
   });
 
   it('refuses an unknown code and an expired one (short TTL)', async () => {
@@ -479,7 +498,7 @@ describe('control endpoints and a real server', () => {
   let sb: HerokuSandbox;
   let url: string;
   beforeAll(async () => {
-    sb = createHerokuSandbox();
+    sb = deliberate(createHerokuSandbox());
     url = (await sb.start(0)).url;
   });
   afterAll(async () => {
@@ -522,11 +541,11 @@ describe('control endpoints and a real server', () => {
     expect(set.status).toBe(200);
     expect(set.body.rules[0]).toMatchObject({ path: '/oauth/token', remaining: 1 });
     expect((await request(url).post('/oauth/token')).status).toBe(502);
-    expect((await request(url).post('/oauth/token')).status).toBe(401);
+    expect((await request(url).post('/oauth/token').type('form').send({})).status).toBe(401);
     expect((await request(url).post('/__sandbox/faults').send({ rules: [{ path: '/x', errorRate: 5 }] })).status).toBe(400);
     await request(url).post('/__sandbox/faults').send({ rules: [{ path: '/oauth/token', status: 500 }] });
     expect((await request(url).delete('/__sandbox/faults')).status).toBe(204);
-    expect((await request(url).post('/oauth/token')).status).toBe(401);
+    expect((await request(url).post('/oauth/token').type('form').send({})).status).toBe(401);
 
     expect((await request(url).post('/__sandbox/reset')).status).toBe(204);
     expect((await request(url).get('/__sandbox/calls')).body).toEqual([]);

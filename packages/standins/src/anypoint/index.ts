@@ -46,6 +46,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import multer from 'multer';
+import { contractGuard } from '../contract';
 import { CallLog, templateOf } from './calls';
 import { controlRouter, parseConfigPatch } from './control';
 import { FaultEngine } from './faults';
@@ -63,6 +64,7 @@ import {
   SandboxState,
 } from './state';
 import type { AnypointSandboxOptions, FaultRule, SandboxConfigPatch, SandboxInventory } from './types';
+import type { ViolationLog } from '@aag/contracts';
 
 export type {
   AnypointSandboxOptions,
@@ -88,9 +90,14 @@ export {
 export { localhostLookup } from './gateway';
 export { mulberry32 } from './prng';
 
+/** Multipart bodies (Exchange asset creation), parsed before the contract check sees them. */
+const multipart = multer({ storage: multer.memoryStorage(), limits: { fileSize: 10 * 1024 * 1024, fields: 100 } }).any();
+
 export interface AnypointSandbox {
   /** The control-plane API (mount or listen yourself). */
   app: Express;
+  /** Contract violations of the requests received and the answers given. */
+  violations: ViolationLog;
   /** Listens on 127.0.0.1:port (0 = random) and starts the gateway on its own port. */
   start(port?: number): Promise<{ url: string; gatewayUrl: string }>;
   close(): Promise<void>;
@@ -137,6 +144,13 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // every request checked against MuleSoft's published spec of its operation; answers too
+  const guard = contractGuard({
+    api: 'anypoint',
+    name: 'anypoint',
+    errorBody,
+    skip: (req) => req.path.startsWith('/__sandbox'),
+  });
 
   // Call log (API paths only): recorded when the exchange ends, however it ends.
   app.use((req, res, next) => {
@@ -160,7 +174,11 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
   app.use(faults.middleware());
   app.use('/accounts', accountsRateHeaders(ctx));
   app.use(express.json({ limit: '5mb' }));
+  app.use(express.urlencoded({ extended: false }));
+  app.use(multipart);
+  // credentials first (401, as on the platform), then the contract
   app.use(requireToken(ctx));
+  app.use(guard.check);
   registerAccounts(app, ctx);
   registerExchange(app, ctx);
   registerApiManager(app, ctx);
@@ -221,6 +239,7 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
       }
       await Promise.all(closing);
     },
+    violations: guard.log,
     inspect: () => state.inventory(),
     setFaults: (rules) => faults.set(rules),
     clearFaults: () => faults.clear(),

@@ -172,17 +172,22 @@ export class SandboxState {
   apiView(api: ApiInstance): ApiInstanceView {
     const app = this.appForApi(api.id);
     const active = app?.status === 'STARTED';
+    const { description, deployment, ...rest } = api;
+    const lastActiveDate = active ? app.lastActiveDate : null;
+    // the spec types these as a string and an object: absent rather than null
     return {
-      ...api,
+      ...rest,
+      ...(description !== null ? { description } : {}),
       status: active ? 'active' : 'unregistered',
-      lastActiveDate: active ? (app.lastActiveDate ?? null) : null,
+      ...(lastActiveDate ? { lastActiveDate } : {}),
       endpoint: { ...api.endpoint },
-      deployment: api.deployment ? { ...api.deployment } : null,
+      ...(deployment ? { deployment: { ...deployment } } : {}),
     };
   }
 
   policyView(p: ApiPolicy): ApiPolicy {
-    return { ...p, configurationData: structuredClone(p.configurationData) };
+    // the spec types pointcutData as an array: a policy applied everywhere answers []
+    return { ...p, configurationData: structuredClone(p.configurationData), pointcutData: p.pointcutData ?? [] };
   }
 
   deploymentStatus(d: DeploymentRecord): { status: string; lastActiveDate: string | null; apiVersionStatus: string } {

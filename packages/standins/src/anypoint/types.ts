@@ -129,9 +129,11 @@ export interface ApiInstance {
 }
 
 /** An API instance as API Manager returns it: status is 'active' once its proxy runs. */
-export interface ApiInstanceView extends ApiInstance {
+export interface ApiInstanceView extends Omit<ApiInstance, 'description' | 'deployment'> {
+  description?: string;
+  deployment?: ApiDeploymentRef;
   status: 'active' | 'unregistered';
-  lastActiveDate: string | null;
+  lastActiveDate?: string;
 }
 
 export interface ApiPolicy {

@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { ViolationLog } from '@aag/contracts';
+import { contractGuard } from '../contract';
 import { DuplicateAddonError, HerokuStore } from './store';
 import { Faults, errorIdFor } from './faults';
 import type {
@@ -44,6 +46,8 @@ export type {
 
 export interface HerokuSandbox {
   app: Express;
+  /** Contract violations of the requests received and the answers given. */
+  violations: ViolationLog;
   start(port?: number): Promise<{ url: string }>;
   close(): Promise<void>;
   createAddon(input: CreateAddonInput): ProvisionRequestBody;
@@ -161,6 +165,8 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // recorded, and refused by the routes' own checks with Heroku's error ids (422 invalid_params, …)
+  const guard = contractGuard({ api: 'heroku', name: 'heroku', refuse: false, errorBody: (status, message) => ({ id: errorIdFor(status), message }) });
 
   // Record every call to Heroku's side (not the /__sandbox control calls). Never keep credentials.
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -269,8 +275,14 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
   });
   app.use('/__sandbox', control);
 
+  // every request checked against Heroku's published Platform API schema (and the partner OAuth
+  // endpoint as @aag/contracts records it); answers too
+  app.use(guard.check);
+
   // ---- id.heroku.com: OAuth token endpoint ------------------------------------------------
   app.post('/oauth/token', (req, res) => {
+    // a form post, as partners send it (the contract: application/x-www-form-urlencoded)
+    if (!req.is('application/x-www-form-urlencoded')) return oauthFail(res, 415, 'unsupported_media_type', 'Send the token request as application/x-www-form-urlencoded.');
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (!secretMatches(body.client_secret, clientSecret)) {
       return oauthFail(res, 401, 'unauthorized', 'Invalid credentials provided.');
@@ -471,6 +483,7 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
 
   return {
     app,
+    violations: guard.log,
     start(port = 0) {
       if (server) return Promise.reject(new Error('Heroku sandbox already started'));
       return new Promise((resolve, reject) => {

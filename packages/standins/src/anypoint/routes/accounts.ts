@@ -48,9 +48,7 @@ export function requireToken(ctx: Ctx): RequestHandler {
 }
 
 export function registerAccounts(app: Express, ctx: Ctx): void {
-  const form = express.urlencoded({ extended: false });
-
-  app.post('/accounts/api/v2/oauth2/token', form, (req, res) => {
+  app.post('/accounts/api/v2/oauth2/token', (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     let clientId = typeof body.client_id === 'string' ? body.client_id : undefined;
     let clientSecret = typeof body.client_secret === 'string' ? body.client_secret : undefined;
@@ -80,12 +78,19 @@ export function registerAccounts(app: Express, ctx: Ctx): void {
     const token = crypto.randomBytes(24).toString('hex');
     state.tokens.set(token, { clientId, expiresAt: Date.now() + ttl * 1000 });
     res.set('Cache-Control', 'no-store');
-    res.json({ access_token: token, token_type: 'bearer', expires_in: ttl });
+    // the spec types expires_in as an integer (seconds); a fractional test TTL is rounded up
+    res.json({ access_token: token, token_type: 'bearer', expires_in: Math.ceil(ttl) });
   });
 
   app.get('/accounts/api/me', (_req, res) => {
     res.json({
-      client: { client_id: ctx.state.clientId, org_id: ctx.state.orgId, name: 'anypoint-sandbox connected app' },
+      client: {
+        client_id: ctx.state.clientId,
+        org_id: ctx.state.orgId,
+        name: 'anypoint-sandbox connected app',
+        redirect_uris: [],
+        grant_types: ['client_credentials'],
+      },
     });
   });
 

@@ -307,13 +307,13 @@ export function registerApiManager(app: Express, ctx: Ctx): void {
     res.json(state.policyView(findPolicy(req)));
   });
 
-  const update = (req: Request, replace: boolean): ApiPolicy => {
+  /** PATCH: the fields given change (API Manager has no PUT on a policy). */
+  const update = (req: Request): ApiPolicy => {
     const policy = findPolicy(req);
     const body = isObject(req.body) ? req.body : undefined;
     if (!body) throw new HttpError(400, 'A JSON body is required');
     if (body.assetId !== undefined && body.assetId !== policy.assetId) throw new HttpError(400, 'assetId cannot change');
     if (body.groupId !== undefined && body.groupId !== policy.groupId) throw new HttpError(400, 'groupId cannot change');
-    if (replace && body.configurationData === undefined) throw new HttpError(400, 'configurationData is required');
     const configurationData =
       body.configurationData !== undefined ? checkConfiguration(policy.assetId, body.configurationData) : undefined;
     if (body.disabled !== undefined && typeof body.disabled !== 'boolean') throw new HttpError(400, 'disabled must be a boolean');
@@ -328,24 +328,15 @@ export function registerApiManager(app: Express, ctx: Ctx): void {
       policy.assetVersion = body.assetVersion;
       policy.policyTemplateId = `${policy.groupId}:${policy.assetId}:${policy.assetVersion}`;
     }
-    if (replace) {
-      policy.pointcutData = body.pointcutData ?? null;
-      policy.disabled = (body.disabled as boolean | undefined) ?? false;
-    } else {
-      if (body.pointcutData !== undefined) policy.pointcutData = body.pointcutData;
-      if (typeof body.disabled === 'boolean') policy.disabled = body.disabled;
-    }
+    if (body.pointcutData !== undefined) policy.pointcutData = body.pointcutData;
+    if (typeof body.disabled === 'boolean') policy.disabled = body.disabled;
     if (isPositiveInt(body.order)) policy.order = body.order;
     policy.updatedDate = iso();
     return policy;
   };
 
   app.patch(`${API_BASE}/:apiId/policies/:policyId`, (req, res) => {
-    res.json(state.policyView(update(req, false)));
-  });
-
-  app.put(`${API_BASE}/:apiId/policies/:policyId`, (req, res) => {
-    res.json(state.policyView(update(req, true)));
+    res.json(state.policyView(update(req)));
   });
 
   app.delete(`${API_BASE}/:apiId/policies/:policyId`, (req, res) => {

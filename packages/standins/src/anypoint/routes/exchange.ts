@@ -1,5 +1,4 @@
 import type { Express, Request } from 'express';
-import multer from 'multer';
 import { assetKey, iso } from '../state';
 import { baseUrl, HttpError, isObject, requireOrg, SEMVER_RE, type Ctx } from '../http';
 import type { ExchangeAsset } from '../types';
@@ -7,8 +6,6 @@ import type { ExchangeAsset } from '../types';
 const ASSET_TYPES = new Set(['http-api', 'rest-api']);
 const ASSET_STATUSES = new Set(['published', 'development', 'deprecated']);
 const ASSET_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: 10 * 1024 * 1024, fields: 100 } }).any();
 
 function field(body: Record<string, unknown>, name: string): string | undefined {
   const v = body[name];
@@ -44,7 +41,7 @@ export function registerExchange(app: Express, ctx: Ctx): void {
       (api) => api.groupId === a.groupId && api.assetId === a.assetId && api.assetVersion === a.version,
     );
 
-  app.post('/exchange/api/v2/organizations/:orgId/assets/:groupId/:assetId/:version', upload, (req: Request, res) => {
+  app.post('/exchange/api/v2/organizations/:orgId/assets/:groupId/:assetId/:version', (req: Request, res) => {
     const { orgId, groupId, assetId, version } = req.params as Record<string, string>;
     requireOrg(ctx, orgId);
     if (!req.is('multipart/form-data')) throw new HttpError(415, 'Expected multipart/form-data');
@@ -112,12 +109,12 @@ export function registerExchange(app: Express, ctx: Ctx): void {
     }
     const pubId = state.newPublicationId();
     state.publications.set(pubId, { key, polls: 0 });
-    const link = `${baseUrl(req)}/exchange/api/v2/organizations/${orgId}/assets/${groupId}/${assetId}/${version}/publications/${pubId}`;
+    const link = `${baseUrl(req)}/exchange/api/v2/organizations/${orgId}/assets/${groupId}/${assetId}/${version}/publication/status/${pubId}`;
     res.status(202).json({ publicationStatusLink: link });
   });
 
   app.get(
-    '/exchange/api/v2/organizations/:orgId/assets/:groupId/:assetId/:version/publications/:publicationId',
+    '/exchange/api/v2/organizations/:orgId/assets/:groupId/:assetId/:version/publication/status/:publicationId',
     (req, res) => {
       requireOrg(ctx, req.params.orgId);
       const pub = state.publications.get(req.params.publicationId);
