@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import express, { type Express, type RequestHandler } from 'express';
+import type { Express, RequestHandler } from 'express';
 import { HttpError, requireOrg, type Ctx } from '../http';
 
 const ACCOUNTS_LIMIT = 1000;
