@@ -14,9 +14,9 @@ import { createAnypointSandbox } from '@aag/standins';
 import { createHerokuSandbox } from '@aag/standins';
 import { DEV_SECRETS } from '../src/config';
 import { connectRedis, deleteKeysUnder } from '../src/store/redis';
+import { demoRedis } from './demo-redis';
 
 const ROOT = path.resolve(__dirname, '..');
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const t0 = Date.now();
 let stageStart = Date.now();
 const children: ChildProcess[] = [];
@@ -103,6 +103,9 @@ function call(url: string, opts: { method?: string; headers?: Record<string, str
 async function main() {
   console.log('anypoint-api-gateway demo: one add-on, start to finish, against local stand-ins\n');
   console.log('   total     stage');
+  const ownRedis = await demoRedis();
+  const REDIS_URL = ownRedis.url;
+  line('✓', ownRedis.said);
 
   // 1. stand-ins and a small upstream app
   const anypoint = createAnypointSandbox({ deployDelayMs: 1500 });
@@ -213,6 +216,7 @@ async function main() {
     await anypoint.close();
     await heroku.close();
     await new Promise((r) => upstream.close(r));
+    await ownRedis.stop();
   }
 }
 

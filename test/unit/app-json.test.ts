@@ -50,7 +50,7 @@ describe('app.json', () => {
   });
 
   it('Heroku builds TypeScript and the Procfile starts what the build makes', () => {
-    expect(pkg.engines.node).toBe('20.x');
+    expect(pkg.engines.node).toBe('24.x');
     expect(pkg.scripts['heroku-postbuild']).toBe('npm run build');
     const tsBuild = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { rootDir?: string } };
     expect(tsBuild.compilerOptions.rootDir).toBe('.');
