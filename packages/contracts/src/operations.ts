@@ -94,6 +94,7 @@ export const OPERATIONS: readonly OperationRef[] = [
   { api: 'anypoint', spec: 'flex-gateway-manager', method: 'DELETE', path: `${GW}/environments/{environmentId}/gateways/{gatewayId}`, use: 'remove a gateway' },
   { api: 'anypoint', spec: 'flex-gateway-manager', method: 'GET', path: `${GW}/environments/{environmentId}/gateways/{gatewayId}/status`, use: 'is the gateway running' },
   { api: 'anypoint', spec: 'flex-gateway-manager', method: 'GET', path: `${GW}/usage/managed-gateways`, use: 'managed gateway usage and limits of the org' },
+  { api: 'anypoint', spec: 'flex-gateway-manager', method: 'GET', path: '/gatewaymanager/xapi/v1/gateway/versions', use: 'runtime versions a new managed gateway may run, per release channel (not in the spec: override)' },
 
   // ── amc-application-manager ──────────────────────────────────────────────────────────────
   { api: 'anypoint', spec: 'amc-application-manager', method: 'GET', path: `${AMC}/deployments`, use: 'find the CH2 proxy application by name' },

@@ -331,6 +331,22 @@ export const OVERRIDES: Override[] = [
     },
   },
   {
+    id: 'amc-deployment-404',
+    kind: 'fix',
+    api: 'anypoint',
+    operation: 'GET /amc/application-manager/api/v2/organizations/{organizationId}/environments/{environmentId}/deployments/{deploymentId}',
+    what: '404 ("Deployment not found") carries an error body, not a deployment: its schema is dropped (the body is not checked, as for the other generic errors)',
+    specLine: 'anypoint/amc-application-manager/api.yaml:488 (404 → DeploymentDetailResponse2)',
+    why:
+      'The 404 answer reuses the deployment schema (with its status enum of deployment states) for a deployment that does not exist: a copy of the 200. ' +
+      'No other operation of the spec describes its 404 body as the resource it did not find.',
+    apply(op) {
+      const r = op.responses['404'];
+      if (!r) throw new Error('override amc-deployment-404: the operation has no 404');
+      delete r.content;
+    },
+  },
+  {
     id: 'apim-policy-get-one',
     kind: 'fix',
     api: 'anypoint',
@@ -426,6 +442,42 @@ export const OVERRIDES: Override[] = [
   },
 
   // ── flex-gateway-manager ─────────────────────────────────────────────────────────────────
+  {
+    id: 'gw-versions',
+    kind: 'add-operation',
+    api: 'anypoint',
+    operation: 'GET /gatewaymanager/xapi/v1/gateway/versions',
+    what: 'GET /gatewaymanager/xapi/v1/gateway/versions → { channels: { lts: { versions: [{ displayName }] }, edge: {...} }, default? } (newest first)',
+    specLine: 'anypoint/flex-gateway-manager/api.yaml:— (the experience API is absent from the published spec)',
+    why:
+      'CreateGateway requires runtimeVersion (flex-gateway-manager/api.yaml CreateGateway.required) but the spec names no way to list valid ones. ' +
+      "MuleSoft's Terraform provider reads them from this experience endpoint (internal/client/apimanagement/managedomnigateway.go, " +
+      'GetGatewayVersions) and takes channels[<channel>].versions[0].displayName as the newest. Kept to what the provider relies on.',
+    define(ref) {
+      const channel = { type: 'object', required: ['versions'], properties: { name: str, versions: { type: 'array', items: { type: 'object', required: ['displayName'], properties: { displayName: str } } } } };
+      return {
+        key: `${ref.method} ${ref.path}`,
+        api: 'anypoint',
+        spec: ref.spec,
+        method: ref.method,
+        path: ref.path,
+        server: 'https://anypoint.mulesoft.com',
+        use: ref.use,
+        auth: { required: true, schemes: ['bearer'] },
+        parameters: [],
+        responses: {
+          '200': {
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['channels'], properties: { channels: { type: 'object', additionalProperties: channel }, default: str } },
+              },
+            },
+          },
+        },
+      };
+    },
+  },
+
   ...(['GET', 'POST', 'PUT'] as const).map(
     (method): Override => ({
       id: `gw-placeholder-example-${method.toLowerCase()}`,
