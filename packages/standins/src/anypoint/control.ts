@@ -10,18 +10,18 @@ export function parseConfigPatch(input: unknown): SandboxConfigPatch {
   for (const [k, v] of Object.entries(input)) {
     switch (k) {
       case 'deployDelayMs':
+      case 'gatewayCreateDelayMs':
+      case 'apiGoLiveDelayMs':
+      case 'gatewayApiLimit':
       case 'tokenTtlSeconds':
         if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${k} must be a non-negative number`);
         out[k] = v;
         break;
       case 'failDeployments':
       case 'neverReady':
+      case 'hardDeletionEnabled':
         if (typeof v !== 'boolean') throw new Error(`${k} must be a boolean`);
         out[k] = v;
-        break;
-      case 'takenNames':
-        if (!Array.isArray(v) || !v.every((n) => typeof n === 'string')) throw new Error('takenNames must be an array of strings');
-        out.takenNames = [...(v as string[])];
         break;
       default:
         throw new Error(`unknown config key ${k}`);

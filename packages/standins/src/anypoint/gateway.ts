@@ -3,7 +3,34 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { SandboxState } from './state';
-import type { ApiPolicy } from './types';
+import type { ApiInstance, ApiPolicy } from './types';
+
+/** The base path an API instance on a managed gateway serves under: the path of its proxyUri. */
+export function basePathOf(api: ApiInstance): string {
+  try {
+    return new URL(api.endpoint.proxyUri ?? '').pathname.replace(/\/+$/, '') || '/';
+  } catch {
+    return '/';
+  }
+}
+
+function listenOn(server: http.Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -44,51 +71,122 @@ interface Limit {
 }
 
 /**
- * The proxies' data plane: one HTTP server for every CloudHub application. It picks the
- * application from the first label of the Host header (`<name>.localhost:<port>`), enforces the API
- * instance's rate-limiting policy and forwards to the instance's endpoint.uri.
+ * The data plane. Each managed Omni Gateway serves on a port of its own and routes by base path
+ * (`/<base path>/rest` → the API instance deployed to it whose proxyUri ends in that base path); the
+ * CloudHub 2.0 ingress serves every dedicated proxy application on one port and routes by the first
+ * label of the Host header (`<application>.localhost:<port>`). Both enforce the API instance's
+ * rate-limiting policy and forward to its endpoint.uri.
  */
 export class Gateway {
+  /** The CloudHub 2.0 ingress. */
   readonly server: http.Server;
+  private readonly gatewayServers = new Map<string, http.Server>();
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 512 });
 
   constructor(private readonly state: SandboxState) {
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server = http.createServer((req, res) => this.handleIngress(req, res));
   }
 
   listen(port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listenOn(this.server, port);
   }
 
-  close(): Promise<void> {
+  /** Starts the data plane of a new managed gateway on a free port; returns the port. */
+  async openGateway(gatewayId: string): Promise<number> {
+    const server = http.createServer((req, res) => this.handleGateway(gatewayId, req, res));
+    this.gatewayServers.set(gatewayId, server);
+    return listenOn(server, 0);
+  }
+
+  /** Stops a removed gateway's data plane. */
+  async closeGateway(gatewayId: string): Promise<void> {
+    const server = this.gatewayServers.get(gatewayId);
+    this.gatewayServers.delete(gatewayId);
+    if (server) await closeServer(server);
+  }
+
+  async close(): Promise<void> {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
-    if (!this.server.listening) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await Promise.all([closeServer(this.server), ...[...this.gatewayServers.values()].map((s) => closeServer(s))]);
+    this.gatewayServers.clear();
+  }
+
+  private notFound(req: http.IncomingMessage, res: http.ServerResponse, what: string) {
+    this.state.gatewayStats.notFound += 1;
+    req.resume();
+    sendJson(res, 404, { error: what });
+  }
+
+  /** A managed gateway: the API whose base path starts the request path. */
+  private handleGateway(gatewayId: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const { state } = this;
+    state.gatewayStats.requests += 1;
+    const url = req.url ?? '/';
+    const first = url.split('?')[0].split('/')[1] ?? '';
+    const api = [...state.deployments.values()]
+      .filter((d) => d.type === 'HY' && d.targetId === gatewayId)
+      .map((d) => state.apis.get(d.apiId))
+      .find((a): a is ApiInstance => !!a && basePathOf(a) === `/${first}`);
+    if (!api || !state.apiLive(api)) return this.notFound(req, res, `No API is live at /${first} on this gateway`);
+    this.serve(api, req, res, url.slice(first.length + 1) || '/');
+  }
+
+  /** The CloudHub 2.0 ingress: the proxy application named by the Host header. */
+  private handleIngress(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const { state } = this;
+    state.gatewayStats.requests += 1;
+    const host = (req.headers.host ?? '').toLowerCase();
+    const name = host.split(':')[0].split('.')[0];
+    const app = host.includes('.') ? state.applications.get(name) : undefined;
+    if (!app || state.applicationStatus(app).applicationStatus !== 'RUNNING') return this.notFound(req, res, `No application is running at ${host || '(no host)'}`);
+    const api = state.apis.get(app.apiId);
+    if (!api) {
+      state.gatewayStats.upstreamErrors += 1;
+      req.resume();
+      sendJson(res, 502, { error: 'The API instance of this proxy no longer exists' });
+      return;
+    }
+    this.serve(api, req, res, req.url ?? '/');
+  }
+
+  /** The API's rate limit, then the upstream. */
+  private serve(api: ApiInstance, req: http.IncomingMessage, res: http.ServerResponse, rest: string): void {
+    const { state } = this;
+    let policy: ApiPolicy | undefined;
+    for (const p of state.policies.values()) {
+      if (p.apiId === api.id && p.assetId === 'rate-limiting' && !p.disabled) {
+        policy = p;
+        break;
+      }
+    }
+    let extra: http.OutgoingHttpHeaders = {};
+    if (policy) {
+      const rl = this.rateLimit(String(api.id), policy);
+      if (!rl.allowed) {
+        state.gatewayStats.rateLimited += 1;
+        req.resume();
+        sendJson(res, 429, { error: 'Too many requests' }, rl.headers);
+        return;
+      }
+      if (rl.expose) extra = rl.headers;
+    }
+    this.forward(req, res, new URL(api.endpoint.uri), rest, api.endpoint.responseTimeout ?? 30_000, extra);
   }
 
   /** Fixed windows per application; a changed policy (new limits) starts fresh windows. */
   private rateLimit(
-    domain: string,
+    key: string,
     policy: ApiPolicy,
   ): { allowed: boolean; headers: http.OutgoingHttpHeaders; expose: boolean } {
     const cfg = policy.configurationData as { rateLimits: Limit[]; exposeHeaders?: boolean };
     const now = Date.now();
     const signature = `${policy.id}:${JSON.stringify(cfg.rateLimits)}`;
-    let entry = this.state.rateWindows.get(domain);
+    let entry = this.state.rateWindows.get(key);
     if (!entry || entry.signature !== signature) {
       entry = { signature, windows: cfg.rateLimits.map(() => ({ start: now, count: 0 })) };
-      this.state.rateWindows.set(domain, entry);
+      this.state.rateWindows.set(key, entry);
     }
     cfg.rateLimits.forEach((l, i) => {
       const w = entry.windows[i];
@@ -123,50 +221,11 @@ export class Gateway {
     };
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const { state } = this;
-    state.gatewayStats.requests += 1;
-    const host = (req.headers.host ?? '').toLowerCase();
-    const name = host.split(':')[0].split('.')[0];
-    const appRec = host.includes('.') ? state.applications.get(name) : undefined;
-    if (!appRec || state.settle(appRec).status !== 'STARTED') {
-      state.gatewayStats.notFound += 1;
-      req.resume();
-      sendJson(res, 404, { error: `No application is running at ${host || '(no host)'}` });
-      return;
-    }
-    const api = state.apis.get(appRec.apiId);
-    if (!api) {
-      state.gatewayStats.upstreamErrors += 1;
-      req.resume();
-      sendJson(res, 502, { error: 'The API instance of this proxy no longer exists' });
-      return;
-    }
-    let policy: ApiPolicy | undefined;
-    for (const p of state.policies.values()) {
-      if (p.apiId === api.id && p.assetId === 'rate-limiting' && !p.disabled) {
-        policy = p;
-        break;
-      }
-    }
-    let extra: http.OutgoingHttpHeaders = {};
-    if (policy) {
-      const rl = this.rateLimit(appRec.domain, policy);
-      if (!rl.allowed) {
-        state.gatewayStats.rateLimited += 1;
-        req.resume();
-        sendJson(res, 429, { error: 'Too many requests' }, rl.headers);
-        return;
-      }
-      if (rl.expose) extra = rl.headers;
-    }
-    this.forward(req, res, new URL(api.endpoint.uri), api.endpoint.responseTimeout ?? 30_000, extra);
-  }
-
   private forward(
     req: http.IncomingMessage,
     res: http.ServerResponse,
     target: URL,
+    rest: string,
     timeoutMs: number,
     extra: http.OutgoingHttpHeaders,
   ): void {
@@ -185,7 +244,7 @@ export class Gateway {
       hostname: target.hostname.replace(/^\[|\]$/g, ''),
       port: target.port || (secure ? 443 : 80),
       method: req.method,
-      path: `${basePath}${req.url ?? '/'}`,
+      path: `${basePath}${rest.startsWith('/') ? rest : `/${rest}`}`,
       headers,
       agent: secure ? this.httpsAgent : this.httpAgent,
       lookup: localhostLookup as unknown as http.RequestOptions['lookup'],

@@ -1,46 +1,9 @@
 /**
- * A local stand-in for the Anypoint Platform: the control-plane paths of
- * /work/shared/specs/anypoint-api.md, state in memory, plus a proxy gateway, so the add-on can be
- * run, tested and benchmarked offline. Development tool only: it imports nothing from the product.
- *
- * Shapes and choices that callers rely on (see also README.md beside this file):
- * - Errors: `{status, name, message, code?}`; the Exchange 409 has code ASSET_PRE_CONDITIONS_FAILED.
- *   Every API path (all but the token endpoint and /__sandbox/*) needs a valid bearer token: 401
- *   without, unknown or expired. An `:orgId` in the path (or an X-ANYPNT-ORG-ID header) naming
- *   another org → 403. An unknown `:envId` → 404.
- * - Exchange create: multipart only (else 415). groupId must be the org id (else 403). http-api needs
- *   properties.apiVersion, rest-api needs a files.<classifier>.<packaging> part. The asset exists
- *   (and is readable) as soon as the POST returns, sync (201) or async (202 + publicationStatusLink,
- *   which answers {status:'running'} once and then {status:'completed'}). GET of a soft-deleted
- *   asset → 404; a soft-deleted asset can still be hard-deleted; DELETE → 409 code ASSET_IN_USE
- *   while an API instance uses it.
- * - API Manager create: spec must name an existing Exchange asset, else 400. 409 when an instance of
- *   the same group/asset/version with the same instanceLabel exists in the environment.
- *   List → `{total, assets: [{groupId, assetId, exchangeAssetName, totalApis, apis: [instance]}]}`
- *   (instances grouped by asset, as API Manager does; `total`, `limit` (default 20, max 100) and
- *   `offset` count asset groups; filters assetId, groupId, instanceLabel are exact matches).
- *   Instance: `{id, organizationId, environmentId, groupId, assetId, assetVersion, productVersion,
- *   instanceLabel, technology, endpointUri, autodiscoveryInstanceName, endpoint, deployment|null,
- *   status ('active' once its proxy application is STARTED, else 'unregistered'), lastActiveDate}`.
- * - Policies: GET .../policies returns a plain array (sorted by order). POST/PATCH/PUT answer the
- *   policy `{id, apiId, policyTemplateId, groupId, assetId, assetVersion, configurationData,
- *   pointcutData, order, disabled, type}`. Unknown template or wrong groupId → 400.
- * - Deployments: 409 when the name is taken (another API's application or `takenNames`), when the
- *   API already runs under another name, or on the same name without overwrite:true (with it: a
- *   redeploy in place, status stays STARTED while deploymentUpdateStatus is DEPLOYING). Outcome
- *   (STARTED / DEPLOY_FAILED / never ready) and delay are fixed when the deploy starts, from the
- *   config at that moment. Status is derived lazily from time: no timers. Deployment status
- *   `{status: deploymentUpdateStatus ?? application status | 'UNDEPLOYED', lastActiveDate,
- *   apiVersionStatus: 'active'|'unregistered'}`.
- * - CloudHub: X-ANYPNT-ENV-ID missing or not an environment of the org → 400; an application of
- *   another environment → 404. Deleting the application clears the instance's `deployment`.
- * - Gateway: fullDomain = `<name>.localhost:<gatewayPort>`; route by the Host header's first label
- *   (connect to 127.0.0.1, or use `localhostLookup`). 404 unknown / not started, 502 upstream
- *   failure or instance deleted, 504 after endpoint.responseTimeout (default 30 s). Rate limiting:
- *   fixed windows per application; 429 `{error}` with X-Ratelimit-Limit/Remaining/Reset (Reset =
- *   ms left in the window, as Mule does); a changed policy starts fresh windows.
- * - /__sandbox/resources lists soft-deleted assets in a separate `softDeletedAssets` array.
- *   Faults apply to control-plane API paths only (never /__sandbox/*, never the gateway).
+ * A local stand-in for the Anypoint Platform: the control-plane operations the add-on uses, each
+ * request checked against MuleSoft's published spec of that operation (@aag/contracts), state in
+ * memory, plus a data plane (each managed Omni Gateway on a port of its own, and one CloudHub 2.0
+ * ingress), so the add-on can be run, tested and benchmarked offline. Development tool only: it
+ * imports nothing from the product. The shapes and choices callers rely on are in README.md.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -56,6 +19,7 @@ import { accountsRateHeaders, registerAccounts, requireToken } from './routes/ac
 import { registerApiManager } from './routes/apiManager';
 import { registerExchange } from './routes/exchange';
 import { registerRuntime } from './routes/runtime';
+import { registerGateways } from './routes/gateways';
 import {
   DEFAULT_CLIENT_ID,
   DEFAULT_CLIENT_SECRET,
@@ -72,20 +36,24 @@ export type {
   ApiInstanceView,
   ApiPolicy,
   CallRecord,
-  CloudHubApplicationView,
   ExchangeAsset,
   FaultRule,
+  GatewayView,
   SandboxConfig,
   SandboxConfigPatch,
   SandboxEnvironment,
   SandboxInventory,
+  SandboxSpace,
 } from './types';
 export {
   DEFAULT_CLIENT_ID,
   DEFAULT_CLIENT_SECRET,
   DEFAULT_ENVIRONMENTS,
   DEFAULT_ORG_ID,
+  DEFAULT_SPACES,
+  GATEWAY_VERSIONS,
   MULESOFT_POLICY_GROUP_ID,
+  RUNTIME_VERSIONS,
 } from './state';
 export { localhostLookup } from './gateway';
 export { mulberry32 } from './prng';
@@ -105,9 +73,7 @@ export interface AnypointSandbox {
   inspect(): SandboxInventory;
   setFaults(rules: FaultRule[]): void;
   clearFaults(): void;
-  configure(
-    patch: Partial<{ deployDelayMs: number; tokenTtlSeconds: number; failDeployments: boolean; neverReady: boolean; takenNames: string[] }>,
-  ): void;
+  configure(patch: SandboxConfigPatch): void;
   /** Forget all resources, faults, tokens, call log; config back to the creation options. */
   reset(): void;
 }
@@ -120,14 +86,19 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
     opts.clientSecret ?? DEFAULT_CLIENT_SECRET,
     {
       deployDelayMs: opts.deployDelayMs ?? 1000,
+      gatewayCreateDelayMs: opts.gatewayCreateDelayMs ?? 300,
+      apiGoLiveDelayMs: opts.apiGoLiveDelayMs ?? 50,
+      gatewayApiLimit: opts.gatewayApiLimit ?? 50,
       tokenTtlSeconds: opts.tokenTtlSeconds ?? 3600,
       failDeployments: false,
       neverReady: false,
-      takenNames: [],
+      hardDeletionEnabled: true,
     },
     opts.gatewayPort ?? 0,
+    opts.spaces,
   );
   const faults = new FaultEngine(opts.seed ?? 1);
+  const gateway = new Gateway(state);
   const calls = new CallLog(10_000);
   const ctx: Ctx = { state, faults, calls };
 
@@ -183,6 +154,7 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
   registerExchange(app, ctx);
   registerApiManager(app, ctx);
   registerRuntime(app, ctx);
+  registerGateways(app, ctx, gateway);
   app.use((req, res) => {
     res.status(404).json(errorBody(404, `No route for ${req.method} ${req.path}`));
   });
@@ -209,7 +181,6 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
   };
   app.use(onError);
 
-  const gateway = new Gateway(state);
   let server: http.Server | undefined;
 
   return {

@@ -1,13 +1,15 @@
 import type {
+  AmcApplication,
   ApiInstance,
   ApiInstanceView,
   ApiPolicy,
-  CloudHubApplication,
-  CloudHubApplicationView,
   ExchangeAsset,
+  GatewayView,
+  ManagedGatewayRecord,
   SandboxConfig,
   SandboxEnvironment,
   SandboxInventory,
+  SandboxSpace,
 } from './types';
 
 export const DEFAULT_ORG_ID = '5f2a7c1e-3b4d-4e8f-9a10-2b3c4d5e6f70';
@@ -15,19 +17,43 @@ export const DEFAULT_ENVIRONMENTS: SandboxEnvironment[] = [
   { id: '8d1f0a2b-5c6e-4f70-8a91-b2c3d4e5f601', name: 'Sandbox', isProduction: false },
   { id: '8d1f0a2b-5c6e-4f70-8a91-b2c3d4e5f602', name: 'Production', isProduction: true },
 ];
+/** The shared CloudHub 2.0 spaces of the add-on's two regions (ids fixed for tests). */
+export const DEFAULT_SPACES: SandboxSpace[] = [
+  { id: '3a1f5e6c-0b7d-4c2e-9f10-1a2b3c4d5e01', name: 'Cloudhub-US-East-2' },
+  { id: '3a1f5e6c-0b7d-4c2e-9f10-1a2b3c4d5e02', name: 'Cloudhub-EU-West-1' },
+];
+/**
+ * Mule runtime versions a CloudHub 2.0 target offers for a new deployment, CloudHub 2.0's published
+ * shape (`baseVersion`, `tag`, `channel`): 4.9 LTS, 4.11 Edge. 4.4 and 4.6 are past their support and
+ * not offered: a deploy that names them is refused.
+ */
+export const RUNTIME_VERSIONS = [
+  { baseVersion: '4.9.8', tag: '4.9.8:3', channel: 'LTS', releaseDate: '2026-09-15', endOfStandardSupportDate: '2027-08-31' },
+  { baseVersion: '4.9.7', tag: '4.9.7:2', channel: 'LTS', releaseDate: '2026-08-04', endOfStandardSupportDate: '2027-08-31' },
+  { baseVersion: '4.11.2', tag: '4.11.2:1e', channel: 'EDGE', releaseDate: '2026-10-20', endOfStandardSupportDate: '2027-02-28' },
+];
+/** Runtime versions of new managed gateways, newest first per channel (Gateway Manager's versions list). */
+export const GATEWAY_VERSIONS = { lts: ['1.10.3', '1.9.9'], edge: ['1.12.1'] };
+
 export const DEFAULT_CLIENT_ID = 'dev-anypoint-client';
 export const DEFAULT_CLIENT_SECRET = 'dev-anypoint-client-secret';
 /** The MuleSoft group that owns the standard policy templates. */
 export const MULESOFT_POLICY_GROUP_ID = '68ef9520-24e9-4cf2-b2f5-620025690913';
 
+/** A proxy deployment (proxies xapi): an API instance to a managed gateway (HY) or to CloudHub 2.0 (CH2). */
 export interface DeploymentRecord {
   id: number;
   apiId: number;
+  type: 'HY' | 'CH2';
+  targetId: string;
+  targetName: string;
+  applicationName?: string;
   environmentId: string;
   environmentName: string;
-  applicationName: string;
   gatewayVersion: string;
-  overwrite: boolean;
+  createdAt: number;
+  /** HY: the API serves on its gateway from then on (once the gateway runs). */
+  liveAt: number;
   createdDate: string;
   updatedDate: string;
 }
@@ -53,6 +79,7 @@ export const assetKey = (groupId: string, assetId: string, version: string): str
 /** All in-memory state of one sandbox. Plain data plus a few derived views. */
 export class SandboxState {
   readonly environments: Required<SandboxEnvironment>[];
+  readonly spaces: SandboxSpace[];
   config: SandboxConfig;
   gatewayPort: number;
 
@@ -62,7 +89,9 @@ export class SandboxState {
   apis = new Map<number, ApiInstance>();
   policies = new Map<number, ApiPolicy>();
   deployments = new Map<number, DeploymentRecord>();
-  applications = new Map<string, CloudHubApplication>();
+  gateways = new Map<string, ManagedGatewayRecord>();
+  /** CloudHub 2.0 proxy applications, by name. */
+  applications = new Map<string, AmcApplication>();
   rateWindows = new Map<string, RateWindows>();
   accountsWindow = { start: 0, count: 0 };
   gatewayStats: GatewayStats = { requests: 0, forwarded: 0, rateLimited: 0, notFound: 0, upstreamErrors: 0 };
@@ -80,9 +109,11 @@ export class SandboxState {
     readonly clientSecret: string,
     private readonly initialConfig: SandboxConfig,
     private readonly initialGatewayPort: number,
+    spaces: SandboxSpace[] = DEFAULT_SPACES,
   ) {
     this.environments = environments.map((e) => ({ id: e.id, name: e.name, isProduction: e.isProduction ?? false }));
-    this.config = { ...initialConfig, takenNames: [...initialConfig.takenNames] };
+    this.spaces = spaces.map((x) => ({ ...x }));
+    this.config = { ...initialConfig };
     this.gatewayPort = initialGatewayPort;
   }
 
@@ -111,78 +142,73 @@ export class SandboxState {
     this.apis.clear();
     this.policies.clear();
     this.deployments.clear();
+    this.gateways.clear();
     this.applications.clear();
     this.rateWindows.clear();
     this.accountsWindow = { start: 0, count: 0 };
     this.gatewayStats = { requests: 0, forwarded: 0, rateLimited: 0, notFound: 0, upstreamErrors: 0 };
-    this.config = { ...this.initialConfig, takenNames: [...this.initialConfig.takenNames] };
+    this.config = { ...this.initialConfig };
   }
 
-  /** Moves a deploy forward if its time has come (state is derived lazily: no timers). */
-  settle(app: CloudHubApplication, now = Date.now()): CloudHubApplication {
-    if (app.deploymentUpdateStatus !== 'DEPLOYING' || app.outcome === 'never') return app;
-    const doneAt = app.deployStartedAt + app.deployDelayMs;
-    if (now < doneAt) return app;
-    if (app.outcome === 'start') {
-      app.status = 'STARTED';
-      app.deploymentUpdateStatus = null;
-      app.lastActiveDate = iso(doneAt);
-    } else if (app.status === 'STARTED') {
-      // A failed redeploy leaves the previous version running.
-      app.deploymentUpdateStatus = 'DEPLOY_FAILED';
-    } else {
-      app.status = 'DEPLOY_FAILED';
-      app.deploymentUpdateStatus = null;
+  /** A managed gateway's status, from the clock (no timers): STARTING → RUNNING, or FAILED. */
+  gatewayStatus(g: ManagedGatewayRecord, now = Date.now()): { status: string; ready: boolean; running: boolean } {
+    if (g.outcome === 'never' || now < g.readyAt) return { status: 'APPLYING', ready: false, running: false };
+    if (g.outcome === 'fail') return { status: 'FAILED', ready: false, running: false };
+    return { status: 'RUNNING', ready: true, running: true };
+  }
+
+  /** A CloudHub 2.0 proxy application's status, from the clock: APPLYING → APPLIED + RUNNING, or FAILED. */
+  applicationStatus(a: AmcApplication, now = Date.now()): { status: string; applicationStatus: string } {
+    if (a.outcome === 'never' || now < a.readyAt) return { status: 'APPLYING', applicationStatus: 'NOT_RUNNING' };
+    if (a.outcome === 'fail') return { status: 'FAILED', applicationStatus: 'NOT_RUNNING' };
+    return { status: 'APPLIED', applicationStatus: 'RUNNING' };
+  }
+
+  /** Since when the API instance serves (epoch ms; its gateway's readiness and go-live, or its proxy's start); null when it has no deployment. */
+  liveSince(api: ApiInstance): number | null {
+    const d = api.deployment ? this.deployments.get(api.deployment.id) : undefined;
+    if (!d) return null;
+    if (d.type === 'HY') {
+      const g = this.gateways.get(d.targetId);
+      return g ? Math.max(d.liveAt, g.readyAt) : null;
     }
-    app.lastUpdateTime = doneAt;
-    return app;
+    const app = d.applicationName ? this.applications.get(d.applicationName) : undefined;
+    return app ? app.readyAt : null;
   }
 
-  fullDomain(domain: string): string {
-    return `${domain}.localhost:${this.gatewayPort}`;
+  /** Whether the API instance serves now: on a running gateway past its go-live, or through a running proxy application. */
+  apiLive(api: ApiInstance, now = Date.now()): boolean {
+    const d = api.deployment ? this.deployments.get(api.deployment.id) : undefined;
+    if (!d) return false;
+    if (d.type === 'HY') {
+      const g = this.gateways.get(d.targetId);
+      return !!g && this.gatewayStatus(g, now).running && now >= Math.max(d.liveAt, g.readyAt);
+    }
+    const app = d.applicationName ? this.applications.get(d.applicationName) : undefined;
+    return !!app && app.apiId === api.id && this.applicationStatus(app, now).applicationStatus === 'RUNNING';
   }
 
-  /** The application as GET /cloudhub/api/v2/applications/:domain returns it. */
-  appView(app: CloudHubApplication): CloudHubApplicationView {
-    this.settle(app);
-    return {
-      domain: app.domain,
-      fullDomain: this.fullDomain(app.domain),
-      fullDomains: [this.fullDomain(app.domain)],
-      status: app.status,
-      deploymentUpdateStatus: app.deploymentUpdateStatus,
-      workers: app.workers,
-      region: app.region,
-      muleVersion: { version: app.muleVersion },
-      lastUpdateTime: app.lastUpdateTime,
-      properties: {},
-      hasFile: true,
-      trackingSettings: { trackingLevel: 'DISABLED' },
-    };
-  }
-
-  appForApi(apiId: number): CloudHubApplication | undefined {
-    const api = this.apis.get(apiId);
-    if (!api?.deployment) return undefined;
-    const app = this.applications.get(api.deployment.applicationName);
-    return app && app.apiId === apiId ? this.settle(app) : undefined;
-  }
-
-  /** The API instance as API Manager returns it (status derived from its proxy application). */
+  /** The API instance as API Manager returns it (status `active` once it serves). */
   apiView(api: ApiInstance): ApiInstanceView {
-    const app = this.appForApi(api.id);
-    const active = app?.status === 'STARTED';
+    const active = this.apiLive(api);
     const { description, deployment, ...rest } = api;
-    const lastActiveDate = active ? app.lastActiveDate : null;
     // the spec types these as a string and an object: absent rather than null
     return {
       ...rest,
+      // the spec's name for the instance id; the platform answers `id` too
+      apiId: api.id,
       ...(description !== null ? { description } : {}),
       status: active ? 'active' : 'unregistered',
-      ...(lastActiveDate ? { lastActiveDate } : {}),
-      endpoint: { ...api.endpoint },
+      // fields the response schema types without null (validation) are left out when unset
+      endpoint: Object.fromEntries(Object.entries(api.endpoint).filter(([k, v]) => !(v === null && k === 'validation'))) as ApiInstance['endpoint'],
       ...(deployment ? { deployment: { ...deployment } } : {}),
     };
+  }
+
+  gatewayView(g: ManagedGatewayRecord): GatewayView {
+    const st = this.gatewayStatus(g);
+    const apis = [...this.deployments.values()].filter((d) => d.type === 'HY' && d.targetId === g.id).length;
+    return { id: g.id, name: g.name, status: st.status, ready: st.ready, targetId: g.targetId, apiLimit: g.apiLimit, publicUrl: g.publicUrl, apis };
   }
 
   policyView(p: ApiPolicy): ApiPolicy {
@@ -190,16 +216,16 @@ export class SandboxState {
     return { ...p, configurationData: structuredClone(p.configurationData), pointcutData: p.pointcutData ?? [] };
   }
 
-  deploymentStatus(d: DeploymentRecord): { status: string; lastActiveDate: string | null; apiVersionStatus: string } {
-    const app = this.applications.get(d.applicationName);
-    if (!app || app.deploymentId !== d.id) return { status: 'UNDEPLOYED', lastActiveDate: null, apiVersionStatus: 'unregistered' };
-    this.settle(app);
-    const status = app.deploymentUpdateStatus ?? app.status;
-    return {
-      status,
-      lastActiveDate: app.status === 'STARTED' ? app.lastActiveDate : null,
-      apiVersionStatus: app.status === 'STARTED' ? 'active' : 'unregistered',
-    };
+  /** A deployment's status: `deployed` once its API serves, `failed` when its target failed, else `deploying`. */
+  deploymentStatus(d: DeploymentRecord): { status: string } {
+    const api = this.apis.get(d.apiId);
+    if (api && this.apiLive(api)) return { status: 'deployed' };
+    if (d.type === 'HY') {
+      const g = this.gateways.get(d.targetId);
+      return { status: !g ? 'undeployed' : this.gatewayStatus(g).status === 'FAILED' ? 'failed' : 'deploying' };
+    }
+    const app = d.applicationName ? this.applications.get(d.applicationName) : undefined;
+    return { status: !app ? 'undeployed' : this.applicationStatus(app).status === 'FAILED' ? 'failed' : 'deploying' };
   }
 
   inventory(): SandboxInventory {
@@ -209,14 +235,10 @@ export class SandboxState {
       environments: this.environments.map((e) => ({ ...e })),
       assets: all.filter((a) => !a.deleted),
       softDeletedAssets: all.filter((a) => a.deleted),
-      apis: [...this.apis.values()].map((a) => this.apiView(a)),
+      apis: [...this.apis.values()].map((a) => ({ ...this.apiView(a), liveSince: this.liveSince(a) })),
       policies: [...this.policies.values()].map((p) => this.policyView(p)),
-      applications: [...this.applications.values()].map((app) => ({
-        ...this.appView(app),
-        environmentId: app.environmentId,
-        apiId: app.apiId,
-        deploymentId: app.deploymentId,
-      })),
+      gateways: [...this.gateways.values()].map((g) => this.gatewayView(g)),
+      applications: [...this.applications.values()].map((a) => ({ id: a.id, name: a.name, apiId: a.apiId, ...this.applicationStatus(a), publicUrl: a.publicUrl, readyAt: a.readyAt })),
     };
   }
 }

@@ -18,10 +18,18 @@ export interface AnypointSandboxOptions {
   /** Defaults: a fixed org uuid, environments 'Sandbox' and 'Production' with fixed ids. */
   orgId?: string;
   environments?: SandboxEnvironment[];
-  /** DEPLOYING -> STARTED after this (default 1000). */
+  /** A CloudHub 2.0 proxy application runs (APPLIED, RUNNING) this long after its deploy (default 1000). */
   deployDelayMs?: number;
-  /** Port of the proxy gateway server (0 or absent = random). */
+  /** A new managed gateway runs this long after its creation (default 300). */
+  gatewayCreateDelayMs?: number;
+  /** An API deployed to a running gateway goes live this long after its deploy (default 50). */
+  apiGoLiveDelayMs?: number;
+  /** APIs one managed gateway holds (its `apiLimit`; default 50). */
+  gatewayApiLimit?: number;
+  /** Port of the CloudHub 2.0 ingress (0 or absent = random); each managed gateway gets a port of its own. */
   gatewayPort?: number;
+  /** The CloudHub 2.0 spaces (deployment targets) the environment sees; default the two shared spaces of the add-on's regions. */
+  spaces?: SandboxSpace[];
   /** PRNG seed for faults (default 1). */
   seed?: number;
 }
@@ -55,12 +63,23 @@ export interface FaultRule {
   times?: number;
 }
 
+export interface SandboxSpace {
+  id: string;
+  name: string;
+}
+
 export interface SandboxConfig {
   deployDelayMs: number;
+  gatewayCreateDelayMs: number;
+  apiGoLiveDelayMs: number;
+  gatewayApiLimit: number;
   tokenTtlSeconds: number;
+  /** New CloudHub 2.0 proxies and new gateways fail (FAILED / never running). */
   failDeployments: boolean;
+  /** New CloudHub 2.0 proxies and new gateways stay APPLYING / never ready. */
   neverReady: boolean;
-  takenNames: string[];
+  /** The org allows hard deletion of Exchange assets (Exchange's deletionSettings.hardDeletionEnabled). */
+  hardDeletionEnabled: boolean;
 }
 
 export type SandboxConfigPatch = Partial<SandboxConfig>;
@@ -98,12 +117,13 @@ export interface ApiEndpoint {
 
 export interface ApiDeploymentRef {
   id: number;
-  applicationName: string;
+  type: 'HY' | 'CH2';
+  targetId: string;
+  targetName: string;
+  applicationName?: string;
   environmentId: string;
   environmentName: string;
-  type: 'CH';
   gatewayVersion: string;
-  overwrite: boolean;
   expectedStatus: 'deployed';
   createdDate: string;
   updatedDate: string;
@@ -130,6 +150,7 @@ export interface ApiInstance {
 
 /** An API instance as API Manager returns it: status is 'active' once its proxy runs. */
 export interface ApiInstanceView extends Omit<ApiInstance, 'description' | 'deployment'> {
+  apiId: number;
   description?: string;
   deployment?: ApiDeploymentRef;
   status: 'active' | 'unregistered';
@@ -152,41 +173,51 @@ export interface ApiPolicy {
   updatedDate: string;
 }
 
-export type AppStatus = 'DEPLOYING' | 'STARTED' | 'DEPLOY_FAILED';
-export type DeployOutcome = 'start' | 'fail' | 'never';
+export type Outcome = 'start' | 'fail' | 'never';
 
-export interface CloudHubApplication {
-  domain: string;
-  environmentId: string;
-  apiId: number;
-  deploymentId: number;
-  status: AppStatus;
-  deploymentUpdateStatus: 'DEPLOYING' | 'DEPLOY_FAILED' | null;
-  region: string;
-  muleVersion: string;
-  workers: { amount: number; type: { name: string; weight: number; cpu: string; memory: string } };
-  lastUpdateTime: number;
-  lastActiveDate: string | null;
-  /** Internal: when the current deploy started, how long it takes, how it ends. */
-  deployStartedAt: number;
-  deployDelayMs: number;
-  outcome: DeployOutcome;
+/** A managed Omni Gateway (Gateway Manager). Its status is derived from the clock. */
+export interface ManagedGatewayRecord {
+  id: string;
+  name: string;
+  targetId: string;
+  targetName: string;
+  runtimeVersion: string;
+  releaseChannel: string;
+  size: string;
+  apiLimit: number;
+  createdAt: number;
+  readyAt: number;
+  outcome: Outcome;
+  /** Its data plane: `http://127.0.0.1:<port>` (TLS ends at the ingress on the platform). */
+  port: number;
+  publicUrl: string;
 }
 
-/** GET /cloudhub/api/v2/applications/:domain */
-export interface CloudHubApplicationView {
-  domain: string;
-  fullDomain: string;
-  fullDomains: string[];
-  status: AppStatus;
-  deploymentUpdateStatus: 'DEPLOYING' | 'DEPLOY_FAILED' | null;
-  workers: CloudHubApplication['workers'];
-  region: string;
-  muleVersion: { version: string };
-  lastUpdateTime: number;
-  properties: Record<string, string>;
-  hasFile: boolean;
-  trackingSettings: { trackingLevel: string };
+/** A CloudHub 2.0 deployment (Application Manager) of a dedicated proxy. */
+export interface AmcApplication {
+  id: string;
+  name: string;
+  apiId: number;
+  proxyDeploymentId: number;
+  targetId: string;
+  environmentId: string;
+  runtimeVersion: string;
+  createdAt: number;
+  readyAt: number;
+  outcome: Outcome;
+  publicUrl: string;
+}
+
+export interface GatewayView {
+  id: string;
+  name: string;
+  status: string;
+  ready: boolean;
+  targetId: string;
+  apiLimit: number;
+  publicUrl: string;
+  /** APIs deployed on it. */
+  apis: number;
 }
 
 export interface SandboxInventory {
@@ -196,10 +227,13 @@ export interface SandboxInventory {
   assets: ExchangeAsset[];
   /** Soft-deleted assets: not readable, but their coordinates stay locked (409 on re-create). */
   softDeletedAssets: ExchangeAsset[];
-  apis: ApiInstanceView[];
+  /** With, beside API Manager's view, since when each serves (epoch ms; null while it has no deployment). */
+  apis: (ApiInstanceView & { liveSince: number | null })[];
   policies: ApiPolicy[];
-  /** CloudHub applications as GET /cloudhub/api/v2/applications/:domain shows them, plus links. */
-  applications: (CloudHubApplicationView & { environmentId: string; apiId: number; deploymentId: number })[];
+  /** Managed Omni Gateways. */
+  gateways: GatewayView[];
+  /** CloudHub 2.0 proxy applications (Application Manager deployments). */
+  applications: { id: string; name: string; apiId: number; status: string; applicationStatus: string; publicUrl: string; readyAt: number }[];
 }
 
 export interface CallRecord {

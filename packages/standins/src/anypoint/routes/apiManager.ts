@@ -22,6 +22,16 @@ export const PROXY_TEMPLATES: Record<string, string[]> = {
   soap: ['1.2.1', '1.2.0'],
 };
 
+/** The newest version of each template with an implementation per technology (MuleSoft's group). */
+export const TEMPLATE_VERSIONS: Record<string, Partial<Record<string, string>>> = {
+  'rate-limiting': { mule4: '1.4.1', flexGateway: '1.4.1' },
+  'client-id-enforcement': { mule4: '1.3.3', flexGateway: '1.3.3' },
+  'header-injection': { mule4: '1.3.2', flexGateway: '1.3.2' },
+  'ip-allowlist': { mule4: '1.1.2', flexGateway: '1.1.2' },
+  cors: { mule4: '1.3.2', flexGateway: '1.3.2' },
+  'spike-control': { mule4: '1.2.2', flexGateway: '1.2.2' },
+};
+
 /** Policy templates the sandbox knows (all in MuleSoft's group), with their configuration checks. */
 const POLICY_TEMPLATES: Record<string, (cfg: Record<string, unknown>) => string | null> = {
   'rate-limiting': rateLimitingProblem,
@@ -130,6 +140,23 @@ export function registerApiManager(app: Express, ctx: Ctx): void {
     if (!p || p.apiId !== api.id) throw new HttpError(404, `Policy ${raw} not found`);
     return p;
   };
+
+  /**
+   * The policy templates that apply to an API instance: MuleSoft's templates, each in the newest
+   * version that has an implementation for the instance's technology (the Mule 4 and the Flex
+   * implementations are released apart).
+   */
+  app.get('/apimanager/api/v1/organizations/:orgId/policy-templates', (req, res) => {
+    requireOrg(ctx, req.params.orgId);
+    const apiInstanceId = strQuery(req, 'apiInstanceId');
+    const api = apiInstanceId !== undefined ? state.apis.get(Number(apiInstanceId)) : undefined;
+    if (apiInstanceId !== undefined && !api) throw new HttpError(404, `API ${apiInstanceId} not found`);
+    const technology = api?.technology ?? 'mule4';
+    const data = Object.entries(TEMPLATE_VERSIONS)
+      .filter(([, v]) => v[technology])
+      .map(([assetId, v]) => ({ groupId: MULESOFT_POLICY_GROUP_ID, assetId, assetVersion: v[technology], name: assetId, category: 'System' }));
+    res.json({ data, total: data.length });
+  });
 
   app.get('/apimanager/xapi/proxies/v1/proxy-templates', (req, res) => {
     const type = strQuery(req, 'type') ?? 'rest';

@@ -136,6 +136,11 @@ export function registerExchange(app: Express, ctx: Ctx): void {
     throw new HttpError(405, 'Method Not Allowed: delete assets with DELETE /exchange/api/v2/assets/{groupId}/{assetId}/{version}');
   });
 
+  app.get('/exchange/api/v2/organizations/:orgId/settings', (req, res) => {
+    requireOrg(ctx, req.params.orgId);
+    res.json([{ deletionSettings: { hardDeletionEnabled: state.config.hardDeletionEnabled, assetRoleAssignmentSettings: true } }]);
+  });
+
   app.get('/exchange/api/v2/assets/:groupId/:assetId/:version', (req, res) => {
     const asset = state.assets.get(assetKey(req.params.groupId, req.params.assetId, req.params.version));
     if (!asset || asset.deleted) throw new HttpError(404, 'Asset not found');
@@ -155,6 +160,8 @@ export function registerExchange(app: Express, ctx: Ctx): void {
       throw new HttpError(409, `Asset ${key} is used by API instances; delete them first`, 'ASSET_IN_USE');
     }
     if (deleteType === 'hard-delete') {
+      // an org can switch hard deletion off (deletionSettings.hardDeletionEnabled)
+      if (!state.config.hardDeletionEnabled) throw new HttpError(403, 'Hard deletion of assets is disabled for this organization', 'HARD_DELETE_DISABLED');
       state.assets.delete(key);
     } else {
       asset.deleted = true;

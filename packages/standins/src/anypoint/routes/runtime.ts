@@ -1,27 +1,39 @@
+import { randomUUID } from 'node:crypto';
 import type { Express, Request } from 'express';
-import { iso, type DeploymentRecord } from '../state';
-import { cloudHubNameProblem, HttpError, isObject, requireEnv, requireOrg, type Ctx } from '../http';
-import type { ApiInstance, CloudHubApplication } from '../types';
+import { iso, RUNTIME_VERSIONS, type DeploymentRecord } from '../state';
+import { HttpError, intQuery, isObject, requireEnv, requireOrg, strQuery, type Ctx } from '../http';
+import type { AmcApplication, ApiInstance } from '../types';
 
-const DEPLOY_BASE = '/proxies/xapi/v1/organizations/:orgId/environments/:envId/apis/:apiId/deployments';
+const PX = '/proxies/xapi/v1/organizations/:orgId';
+const DEPLOY_BASE = `${PX}/environments/:envId/apis/:apiId/deployments`;
+const AMC = '/amc/application-manager/api/v2/organizations/:orgId/environments/:envId/deployments';
+/** CloudHub 2.0 application names: 3–42, lower-case letters, digits and dashes, starting with a letter. */
+const APP_NAME_RE = /^[a-z][a-z0-9-]{1,40}[a-z0-9]$/;
 
 function deploymentBody(d: DeploymentRecord): Record<string, unknown> {
   return {
     id: d.id,
     apiId: d.apiId,
-    type: 'CH',
-    applicationName: d.applicationName,
+    type: d.type,
+    targetId: d.targetId,
+    targetName: d.targetName,
+    ...(d.applicationName ? { applicationName: d.applicationName } : {}),
     environmentId: d.environmentId,
     environmentName: d.environmentName,
     gatewayVersion: d.gatewayVersion,
-    overwrite: d.overwrite,
     expectedStatus: 'deployed',
     createdDate: d.createdDate,
     updatedDate: d.updatedDate,
   };
 }
 
-/** Proxy deployments (API Manager xapi) and the CloudHub 1.0 applications they create. */
+/**
+ * Proxy deployments (the proxies xapi) of API instances — to a managed Omni Gateway (HY: the API
+ * goes live `apiGoLiveDelayMs` after the deploy, once the gateway runs) or to CloudHub 2.0 (CH2: a
+ * dedicated proxy application, APPLYING for `deployDelayMs`, then APPLIED + RUNNING) — the CloudHub
+ * 2.0 targets, the runtime versions they offer, and the Application Manager's view of the proxy
+ * applications.
+ */
 export function registerRuntime(app: Express, ctx: Ctx): void {
   const { state } = ctx;
 
@@ -42,113 +54,82 @@ export function registerRuntime(app: Express, ctx: Ctx): void {
     return d;
   };
 
-  const startDeploy = (appRec: CloudHubApplication, now: number) => {
-    const { config } = state;
-    appRec.deployStartedAt = now;
-    appRec.deployDelayMs = config.deployDelayMs;
-    appRec.outcome = config.neverReady ? 'never' : config.failDeployments ? 'fail' : 'start';
-    appRec.deploymentUpdateStatus = 'DEPLOYING';
-    appRec.lastUpdateTime = now;
-  };
-
   app.post(DEPLOY_BASE, (req, res) => {
     const api = findApi(req);
     const env = requireEnv(ctx, req.params.envId);
-    const body = isObject(req.body) ? req.body : undefined;
-    if (!body) throw new HttpError(400, 'A JSON body is required');
-    if (body.type !== 'CH') throw new HttpError(400, 'type must be CH (the sandbox runs CloudHub 1.0 proxies only)');
-    const problem = cloudHubNameProblem(body.applicationName);
-    if (problem) throw new HttpError(400, problem);
-    const name = body.applicationName as string;
-    if (body.environmentId !== undefined && body.environmentId !== env.id) {
-      throw new HttpError(400, 'environmentId does not match the environment in the path');
-    }
-    if (
-      body.environmentName !== undefined &&
-      (typeof body.environmentName !== 'string' || body.environmentName.toLowerCase() !== env.name.toLowerCase())
-    ) {
-      throw new HttpError(400, 'environmentName does not match the environment');
-    }
-    if (typeof body.gatewayVersion !== 'string' || !/^\d+\.\d+\.\d+/.test(body.gatewayVersion)) {
-      throw new HttpError(400, 'gatewayVersion is required, e.g. 4.4.0');
-    }
-    if (body.overwrite !== undefined && typeof body.overwrite !== 'boolean') throw new HttpError(400, 'overwrite must be a boolean');
-    const overwrite = body.overwrite === true;
-    if (state.config.takenNames.includes(name)) {
-      throw new HttpError(409, `Application name ${name} is already taken`);
-    }
-    const existing = state.applications.get(name);
-    if (existing && existing.apiId !== api.id) throw new HttpError(409, `Application name ${name} is already taken`);
-    if (api.deployment && api.deployment.applicationName !== name && state.applications.has(api.deployment.applicationName)) {
-      throw new HttpError(409, `API ${api.id} is already deployed to ${api.deployment.applicationName}`);
-    }
-    if (existing && !overwrite) {
-      throw new HttpError(409, `API ${api.id} is already deployed to ${name}; send overwrite: true to redeploy`);
-    }
+    const body = isObject(req.body) ? req.body : {};
+    const type = body.type;
+    if (body.environmentId !== undefined && body.environmentId !== env.id) throw new HttpError(400, 'environmentId does not match the environment in the path');
+    if (typeof body.gatewayVersion !== 'string' || !body.gatewayVersion) throw new HttpError(400, `Field gatewayVersion is required for deployment type ${String(type)}`);
+    if (api.deployment && state.deployments.has(api.deployment.id)) throw new HttpError(409, `API ${api.id} is already deployed`);
     const now = Date.now();
-    if (existing) {
-      // Redeploy in place: the previous version keeps serving until the new one is up.
-      const d = state.deployments.get(existing.deploymentId);
-      startDeploy(existing, now);
-      existing.muleVersion = body.gatewayVersion;
-      if (existing.status === 'DEPLOY_FAILED') existing.status = 'DEPLOYING';
-      if (d) {
-        d.gatewayVersion = body.gatewayVersion;
-        d.overwrite = overwrite;
-        d.updatedDate = iso(now);
-        if (api.deployment) {
-          api.deployment.gatewayVersion = d.gatewayVersion;
-          api.deployment.updatedDate = d.updatedDate;
-        }
-        res.status(201).json(deploymentBody(d));
-        return;
-      }
-    }
-    const d: DeploymentRecord = {
+    const base = {
       id: state.newDeploymentId(),
       apiId: api.id,
       environmentId: env.id,
       environmentName: env.name,
-      applicationName: name,
       gatewayVersion: body.gatewayVersion,
-      overwrite,
+      createdAt: now,
       createdDate: iso(now),
       updatedDate: iso(now),
     };
+    let d: DeploymentRecord;
+    if (type === 'HY') {
+      if (api.technology !== 'flexGateway') throw new HttpError(400, 'Only flexGateway APIs deploy to a managed gateway (HY)');
+      const g = state.gateways.get(String(body.targetId));
+      if (!g) throw new HttpError(400, `Gateway ${String(body.targetId)} not found`);
+      if (body.gatewayVersion !== g.runtimeVersion) throw new HttpError(400, 'Policy implementations cannot be set because runtime version is unknown');
+      const onIt = [...state.deployments.values()].filter((x) => x.type === 'HY' && x.targetId === g.id);
+      if (onIt.length >= g.apiLimit) throw new HttpError(409, `Gateway ${g.name} holds its limit of ${g.apiLimit} APIs`);
+      d = { ...base, type: 'HY', targetId: g.id, targetName: g.name, liveAt: now + state.config.apiGoLiveDelayMs };
+    } else if (type === 'CH2') {
+      if (api.technology !== 'mule4' || api.endpoint.deploymentType !== 'CH2') throw new HttpError(400, 'Only mule4 APIs with deploymentType CH2 deploy to CloudHub 2.0');
+      const space = state.spaces.find((s) => s.id === String(body.targetId));
+      if (!space) throw new HttpError(400, `Target ${String(body.targetId)} is not a CloudHub 2.0 space of this environment`);
+      const offered = RUNTIME_VERSIONS.find((v) => v.tag === body.gatewayVersion || v.baseVersion === body.gatewayVersion);
+      if (!offered) throw new HttpError(400, `Runtime version ${body.gatewayVersion} is not supported for new deployments`);
+      const name = body.applicationName;
+      if (typeof name !== 'string' || !APP_NAME_RE.test(name)) throw new HttpError(400, 'applicationName must be 3–42 lower-case letters, digits and dashes, starting with a letter');
+      if (state.applications.has(name)) throw new HttpError(409, `Application ${name} already exists`);
+      d = { ...base, type: 'CH2', targetId: space.id, targetName: space.name, applicationName: name, liveAt: now };
+      const proxy: AmcApplication = {
+        id: randomUUID(),
+        name,
+        apiId: api.id,
+        proxyDeploymentId: d.id,
+        targetId: space.id,
+        environmentId: env.id,
+        runtimeVersion: offered.tag,
+        createdAt: now,
+        readyAt: now + state.config.deployDelayMs,
+        outcome: state.config.neverReady ? 'never' : state.config.failDeployments ? 'fail' : 'start',
+        publicUrl: `http://${name}.localhost:${state.gatewayPort}`,
+      };
+      state.applications.set(name, proxy);
+    } else {
+      throw new HttpError(400, `type ${String(type)} is not a deployment type this environment supports (HY, CH2)`);
+    }
     state.deployments.set(d.id, d);
-    const appRec: CloudHubApplication = existing ?? {
-      domain: name,
-      environmentId: env.id,
-      apiId: api.id,
-      deploymentId: d.id,
-      status: 'DEPLOYING',
-      deploymentUpdateStatus: 'DEPLOYING',
-      region: 'us-east-1',
-      muleVersion: body.gatewayVersion,
-      workers: { amount: 1, type: { name: 'Micro', weight: 0.1, cpu: '0.1 vCores', memory: '500 MB memory' } },
-      lastUpdateTime: now,
-      lastActiveDate: null,
-      deployStartedAt: now,
-      deployDelayMs: 0,
-      outcome: 'start',
-    };
-    appRec.deploymentId = d.id;
-    startDeploy(appRec, now);
-    state.applications.set(name, appRec);
     api.deployment = {
       id: d.id,
-      applicationName: name,
+      type: d.type,
+      targetId: d.targetId,
+      targetName: d.targetName,
+      ...(d.applicationName ? { applicationName: d.applicationName } : {}),
       environmentId: env.id,
       environmentName: env.name,
-      type: 'CH',
       gatewayVersion: d.gatewayVersion,
-      overwrite,
       expectedStatus: 'deployed',
       createdDate: d.createdDate,
       updatedDate: d.updatedDate,
     };
     api.updatedDate = iso(now);
     res.status(201).json(deploymentBody(d));
+  });
+
+  app.get(DEPLOY_BASE, (req, res) => {
+    const api = findApi(req);
+    res.json([...state.deployments.values()].filter((d) => d.apiId === api.id).map(deploymentBody));
   });
 
   app.get(`${DEPLOY_BASE}/:deploymentId`, (req, res) => {
@@ -159,44 +140,71 @@ export function registerRuntime(app: Express, ctx: Ctx): void {
     res.json(state.deploymentStatus(findDeployment(req)));
   });
 
-  // ---- CloudHub 1.0 ----
-
-  /** CloudHub needs X-ANYPNT-ENV-ID naming one of the org's environments: 400 otherwise. */
-  const cloudHubEnv = (req: Request): string => {
-    const envId = req.get('x-anypnt-env-id');
-    if (!envId) throw new HttpError(400, 'X-ANYPNT-ENV-ID header is required');
-    if (!state.env(envId)) throw new HttpError(400, `X-ANYPNT-ENV-ID ${envId} is not an environment of this organization`);
-    return envId;
-  };
-
-  const findApp = (req: Request): CloudHubApplication => {
-    const envId = cloudHubEnv(req);
-    const domain = (req.params as Record<string, string>).domain;
-    const appRec = state.applications.get(domain);
-    if (!appRec || appRec.environmentId !== envId) throw new HttpError(404, `Application ${domain} not found`);
-    return appRec;
-  };
-
-  app.get('/cloudhub/api/v2/applications/:domain', (req, res) => {
-    res.json(state.appView(findApp(req)));
+  app.get(`${PX}/providers/:providerId/cloudhub2-deployment-targets`, (req, res) => {
+    requireOrg(ctx, req.params.orgId);
+    if (req.params.providerId !== 'MC') throw new HttpError(404, `Provider ${req.params.providerId} not found`);
+    requireEnv(ctx, strQuery(req, 'environmentId') ?? '');
+    res.json(state.spaces.map((s) => ({ id: s.id, name: s.name, type: 'shared-space' })));
   });
 
-  app.delete('/cloudhub/api/v2/applications/:domain', (req, res) => {
-    const appRec = findApp(req);
-    state.applications.delete(appRec.domain);
-    state.rateWindows.delete(appRec.domain);
-    const api = state.apis.get(appRec.apiId);
-    if (api?.deployment?.applicationName === appRec.domain) {
+  app.get(`${PX}/targets/:targetId/runtimes/mule/versions`, (req, res) => {
+    requireOrg(ctx, req.params.orgId);
+    if (!state.spaces.some((s) => s.id === req.params.targetId)) throw new HttpError(404, `Target ${req.params.targetId} not found`);
+    res.json(RUNTIME_VERSIONS.map((v) => ({ ...v })));
+  });
+
+  // ---- Application Manager (AMC) v2: the CloudHub 2.0 proxy applications ----
+
+  const amcItem = (a: AmcApplication) => {
+    const st = state.applicationStatus(a);
+    return { id: a.id, name: a.name, status: st.status, application: { status: st.applicationStatus }, target: { provider: 'MC', targetId: a.targetId } };
+  };
+
+  const findApp = (req: Request): AmcApplication => {
+    const p = req.params as Record<string, string>;
+    requireOrg(ctx, p.orgId);
+    requireEnv(ctx, p.envId);
+    const a = [...state.applications.values()].find((x) => x.id === p.deploymentId && x.environmentId === p.envId);
+    if (!a) throw new HttpError(404, `Deployment ${p.deploymentId} not found`);
+    return a;
+  };
+
+  app.get(AMC, (req, res) => {
+    requireOrg(ctx, req.params.orgId);
+    const env = requireEnv(ctx, req.params.envId);
+    const offset = intQuery(req, 'offset') ?? 0;
+    const limit = Math.min(intQuery(req, 'limit') ?? 25, 100);
+    const all = [...state.applications.values()].filter((a) => a.environmentId === env.id);
+    res.json({ total: all.length, items: all.slice(offset, offset + limit).map(amcItem) });
+  });
+
+  app.get(`${AMC}/:deploymentId`, (req, res) => {
+    const a = findApp(req);
+    const st = state.applicationStatus(a);
+    res.json({
+      id: a.id,
+      name: a.name,
+      creationDate: iso(a.createdAt),
+      lastModifiedDate: iso(Math.min(Date.now(), a.readyAt)),
+      status: st.status,
+      application: { status: st.applicationStatus, desiredState: 'STARTED', vCores: 0.1 },
+      target: {
+        provider: 'MC',
+        targetId: a.targetId,
+        deploymentSettings: { http: { inbound: { publicUrl: a.publicUrl } } },
+      },
+    });
+  });
+
+  app.delete(`${AMC}/:deploymentId`, (req, res) => {
+    const a = findApp(req);
+    state.applications.delete(a.name);
+    state.deployments.delete(a.proxyDeploymentId);
+    const api = state.apis.get(a.apiId);
+    if (api?.deployment?.id === a.proxyDeploymentId) {
       api.deployment = null;
       api.updatedDate = iso();
     }
     res.status(204).end();
-  });
-
-  app.get('/cloudhub/api/applications/domains/:domain', (req, res) => {
-    const problem = cloudHubNameProblem(req.params.domain);
-    if (problem) throw new HttpError(400, problem);
-    const name = req.params.domain;
-    res.json({ available: !state.applications.has(name) && !state.config.takenNames.includes(name) });
   });
 }
