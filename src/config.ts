@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePlanTargets, parseRegionSpaces, TARGETS } from './domain/targets';
 
 /**
  * Every setting of the service, read from the environment once and validated.
@@ -56,11 +57,46 @@ const schema = z.object({
   ANYPOINT_CLIENT_ID: z.string().min(1).default(DEV_SECRETS.ANYPOINT_CLIENT_ID),
   ANYPOINT_CLIENT_SECRET: z.string().min(1).default(DEV_SECRETS.ANYPOINT_CLIENT_SECRET),
   ANYPOINT_ENVIRONMENT: z.string().min(1).default('Sandbox'),
-  ANYPOINT_GATEWAY_VERSION: z.string().min(1).default('4.4.0'),
+  /** Fallback when the proxy-template lookup (Mule 4 proxies on CloudHub 2.0) fails. */
   ANYPOINT_PROXY_TEMPLATE_VERSION: z.string().min(1).default('2.0.0'),
-  ANYPOINT_RATE_LIMIT_POLICY_VERSION: z.string().min(1).default('1.4.0'),
-  /** Scheme of the proxy's public URL (`https://<fullDomain>/`); the local stand-in serves plain http. */
-  ANYPOINT_PROXY_SCHEME: z.enum(['https', 'http']).default('https'),
+  /** Where add-ons run unless PLAN_TARGETS names their plan: `omni` (a shared managed Omni Gateway) or `ch2` (a dedicated CloudHub 2.0 proxy). */
+  ANYPOINT_DEFAULT_TARGET: z.enum(TARGETS).default('omni'),
+  /** Plans that run elsewhere than the default, e.g. `premium:ch2`. */
+  PLAN_TARGETS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parsePlanTargets(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** The CloudHub 2.0 space each Heroku region's gateways and proxies run in (omni needs a private space). */
+  ANYPOINT_REGION_SPACES: z
+    .string()
+    .default('us:Cloudhub-US-East-2,eu:Cloudhub-EU-West-1')
+    .transform((v, ctx) => {
+      try {
+        return parseRegionSpaces(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Pin the Mule runtime of CloudHub 2.0 proxies to a version the platform offers (default: the newest LTS it offers). */
+  ANYPOINT_RUNTIME_VERSION: z.string().min(1).optional(),
+  /** Pin the runtime of new managed gateways to a version the platform offers (default: the newest of the LTS channel). */
+  OMNI_GATEWAY_RUNTIME_VERSION: z.string().min(1).optional(),
+  /** APIs one gateway holds at most (default: what the platform reports, else 50, the figure MuleSoft's spec gives). */
+  OMNI_GATEWAY_API_LIMIT: z.coerce.number().int().min(1).optional(),
+  /** Size of new managed gateways. */
+  OMNI_GATEWAY_SIZE: z.enum(['small', 'large']).default('small'),
+  /** How long an empty gateway beyond its region's first stays before the sweep removes it. */
+  OMNI_GATEWAY_IDLE_GRACE_MS: intFrom(3600_000, 0),
+  /** How long a new gateway may take to run before its creation counts as failed. */
+  OMNI_GATEWAY_DEADLINE_MS: intFrom(30 * 60_000, 1),
   /** Public base URL of this service (links in the dashboard, manifest). */
   PUBLIC_URL: url(['https:', 'http:']).optional(),
   /** How long provisioning may wait for the proxy to run before it is a permanent failure. */
@@ -97,6 +133,9 @@ const schema = z.object({
 });
 
 export type Config = z.infer<typeof schema>;
+
+/** The name of every setting the service reads (those without a default included). */
+export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
 
 export class ConfigError extends Error {}
 

@@ -1,4 +1,6 @@
 import type { RunState, StepEvent } from './progress';
+import type { Region } from './regions';
+import type { TargetName } from './targets';
 
 /**
  * The add-on record and its state machine. Pure: no I/O. The store persists these records; the
@@ -8,30 +10,51 @@ import type { RunState, StepEvent } from './progress';
 export const ADDON_STATES = ['provisioning', 'provisioned', 'failed', 'deprovisioning', 'deprovisioned'] as const;
 export type AddonState = (typeof ADDON_STATES)[number];
 
-/** Ids of everything made remotely, filled in by the workflows as each step completes. */
+/** Ids of what the add-on made that does not depend on where its API runs. */
 export interface AddonResources {
   herokuAppId?: string;
   herokuAppName?: string;
   upstreamUrl?: string;
   orgId?: string;
   envId?: string;
+  envName?: string;
   assetGroupId?: string;
   assetId?: string;
   assetVersion?: string;
-  apiId?: string;
-  policyId?: string;
-  /** Plan whose limit the applied policy carries. */
-  policyPlan?: string;
-  cloudHubName?: string;
-  deploymentId?: string;
-  fullDomain?: string;
-  proxyUrl?: string;
-  deployStartedAt?: string;
-  configVarsSet?: boolean;
+  /** The proxy URL the app's config var holds (set through the Partner API). */
+  configuredUrl?: string;
   provisionReported?: boolean;
   deprovisionReported?: boolean;
-  /** A plan whose policy rewrite was refused for good (not re-driven until the plan changes again). */
+  /** A plan whose change was refused for good (not re-driven until the plan changes again). */
   planChangeFailedFor?: string;
+}
+
+/**
+ * Where the add-on's API runs on one target: its API instance, its policy and, by target, the shared
+ * gateway slot (omni) or the dedicated proxy application (ch2). An add-on has one placement; during
+ * a move to another target it has a second (`next`); after the move the old one is `retired` until
+ * it is removed.
+ */
+export interface Placement {
+  target: TargetName;
+  region: Region;
+  apiId?: string;
+  /** The rate-limit policy and the plan whose limit it carries. */
+  policyId?: string;
+  policyPlan?: string;
+  /** omni: the pool slot (`us-1`), its gateway, the API's base path on it. */
+  slot?: string;
+  gatewayId?: string;
+  gatewayName?: string;
+  basePath?: string;
+  /** ch2: the space (deployment target) id, the proxy application and its deployments. */
+  targetId?: string;
+  applicationName?: string;
+  proxyDeploymentId?: string;
+  amcDeploymentId?: string;
+  deployStartedAt?: string;
+  /** The public URL clients call. */
+  proxyUrl?: string;
 }
 
 export interface AddonRecord {
@@ -60,6 +83,14 @@ export interface AddonRecord {
   /** Sealed JSON of `{accessToken, refreshToken, expiresAt}`. */
   herokuTokensSealed?: string;
   resources: AddonResources;
+  /** The target the add-on's plan asks for (PLAN_TARGETS / ANYPOINT_DEFAULT_TARGET when the plan was set). */
+  target: TargetName;
+  /** Where its API runs now. */
+  placement?: Placement;
+  /** Where it is moving to (a plan change across targets), until the move completes or is undone. */
+  next?: Placement;
+  /** Where it ran before a move, until that is removed. */
+  retired?: Placement;
   /** The most recent step events, newest last (bounded). */
   timeline: StepEvent[];
   /** Progress of the workflows under way (see src/engine). */
@@ -90,21 +121,36 @@ export function canMove(from: AddonState, to: AddonState): boolean {
   return from === to || ALLOWED[from].includes(to);
 }
 
-/** A provisioned add-on whose policy does not carry its plan yet (a plan change to apply). */
-export function planDrift(rec: AddonRecord): boolean {
-  const r = rec.resources;
-  return rec.state === 'provisioned' && !!r.policyId && r.policyPlan !== rec.plan && r.planChangeFailedFor !== rec.plan;
+/** Whether a change of `rec.plan` is settled or refused for good (nothing to re-drive). */
+const planSettledOrRefused = (rec: AddonRecord) => rec.resources.planChangeFailedFor === rec.plan;
+
+/** A provisioned add-on whose plan asks for another target than the one it runs on (a move to make). */
+export function targetDrift(rec: AddonRecord): boolean {
+  return rec.state === 'provisioned' && !!rec.placement && rec.placement.target !== rec.target && !planSettledOrRefused(rec);
 }
+
+/** A provisioned add-on whose policy does not carry its plan yet, on the right target (a policy rewrite). */
+export function planDrift(rec: AddonRecord): boolean {
+  const p = rec.placement;
+  return rec.state === 'provisioned' && !!p?.policyId && p.target === rec.target && p.policyPlan !== rec.plan && !planSettledOrRefused(rec);
+}
+
+export type AddonWorkflowName = 'provision' | 'deprovision' | 'plan-change' | 'move' | 'retire';
 
 /** Work a record still needs: the workflow that does it and the job's key (the sweeper sees it done). */
 export interface PendingWork {
-  workflow: 'provision' | 'deprovision' | 'plan-change';
+  workflow: AddonWorkflowName;
   key?: string;
 }
 
+/** The next work a record needs, one workflow at a time, in this order. */
 export function pendingWork(rec: AddonRecord): PendingWork | null {
   if (rec.state === 'provisioning') return { workflow: 'provision' };
   if (rec.state === 'deprovisioning') return { workflow: 'deprovision' };
+  if (rec.state !== 'provisioned') return null;
+  // the old placement of a finished move goes first, then a move under way, then a new one
+  if (rec.retired) return { workflow: 'retire' };
+  if (rec.next || targetDrift(rec)) return { workflow: 'move', key: rec.plan };
   if (planDrift(rec)) return { workflow: 'plan-change', key: rec.plan };
   return null;
 }
@@ -117,6 +163,8 @@ export function needsWork(rec: AddonRecord): boolean {
 export function newRecord(input: {
   uuid: string;
   plan: string;
+  /** The target the plan runs on. */
+  target: TargetName;
   region: string;
   name: string;
   callbackUrl?: string;
@@ -130,6 +178,7 @@ export function newRecord(input: {
     state: 'provisioning',
     plan: input.plan,
     provisionPlan: input.plan,
+    target: input.target,
     region: input.region,
     name: input.name,
     callbackUrl: input.callbackUrl,
