@@ -10,6 +10,9 @@ export interface AnypointEnvironment {
   type?: string;
 }
 
+/** Page size of the environment list (the platform allows up to 500). */
+const ENV_PAGE = 500;
+
 /** Accounts: who we are (org id) and the environments of the org. Both are cached. */
 export class AccountsClient {
   private orgIdP?: Promise<string>;
@@ -28,20 +31,22 @@ export class AccountsClient {
     return this.orgIdP;
   }
 
-  async listEnvironments(orgId: string): Promise<AnypointEnvironment[]> {
+  /** One page of environments (`limit` at most 500); `name` filters on the platform's side. */
+  private async environmentsPage(orgId: string, query: { name?: string; limit: number; offset: number }): Promise<{ items: AnypointEnvironment[]; total: number }> {
     const res = await this.http.get<unknown>(`/accounts/api/organizations/${seg(orgId)}/environments`, {
       headers: { 'X-ANYPNT-ORG-ID': orgId },
+      query,
       op: 'accounts.environments',
     });
     const body = res.data;
     const list = Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.data) ? body.data : undefined;
     if (!list) throw new UnexpectedResponseError('accounts', 'environments response without a data list');
-    const out: AnypointEnvironment[] = [];
+    const items: AnypointEnvironment[] = [];
     for (const e of list) {
       if (!isRecord(e)) continue;
       const id = idOf(e.id);
       if (!id || typeof e.name !== 'string') continue;
-      out.push({
+      items.push({
         id,
         name: e.name,
         organizationId: idOf(e.organizationId),
@@ -49,7 +54,18 @@ export class AccountsClient {
         type: typeof e.type === 'string' ? e.type : undefined,
       });
     }
-    return out;
+    const total = isRecord(body) && typeof body.total === 'number' ? body.total : items.length;
+    return { items, total };
+  }
+
+  /** Every environment of the org, page by page (the list pages at 25 by default). */
+  async listEnvironments(orgId: string): Promise<AnypointEnvironment[]> {
+    const all: AnypointEnvironment[] = [];
+    for (let offset = 0; ; offset += ENV_PAGE) {
+      const { items, total } = await this.environmentsPage(orgId, { limit: ENV_PAGE, offset });
+      all.push(...items);
+      if (items.length < ENV_PAGE || all.length >= total) return all;
+    }
   }
 
   /**
@@ -70,6 +86,9 @@ export class AccountsClient {
   }
 
   private async findEnvironment(orgId: string, name: string): Promise<AnypointEnvironment> {
+    // the platform filters by name; an org whose names differ only in case is paged through
+    const filtered = (await this.environmentsPage(orgId, { name, limit: ENV_PAGE, offset: 0 })).items.find((e) => e.name === name);
+    if (filtered) return filtered;
     const all = await this.listEnvironments(orgId);
     const exact = all.find((e) => e.name === name);
     if (exact) return exact;

@@ -16,16 +16,18 @@ export interface ApiInstance {
   [key: string]: unknown;
 }
 
+/** What the instance's gateway does: a Mule 4 proxy (`ch2`) or an Omni (Flex) Gateway API (`omni`). */
+export type ApiTechnology = 'mule4' | 'flexGateway';
+
 export interface CreateApiInput {
   groupId: string;
   assetId: string;
   /** The Exchange asset version (spec.version). */
   assetVersion: string;
   instanceLabel: string;
-  /** The implementation URI the proxy forwards to, e.g. `https://myapp-1a2b.herokuapp.com`. */
-  upstreamUri: string;
-  /** Proxy template version; default: `latestProxyTemplateVersion()`. */
-  proxyTemplateVersion?: string;
+  technology: ApiTechnology;
+  /** The endpoint as the target deploys it (deploymentType, proxyUri, uri, …). */
+  endpoint: Record<string, unknown>;
 }
 
 export interface ListApisFilter {
@@ -53,24 +55,13 @@ export class ApiManagerClient {
     return `/apimanager/api/v1/organizations/${seg(ctx.orgId)}/environments/${seg(ctx.envId)}/apis`;
   }
 
-  /** The request body of a create, exactly as API Manager expects it (exported for tests and the sandbox). */
-  static createBody(input: CreateApiInput, proxyTemplateVersion: string): Record<string, unknown> {
+  /** The request body of a create, as API Manager's spec has it. */
+  static createBody(input: CreateApiInput): Record<string, unknown> {
     return {
       spec: { groupId: input.groupId, assetId: input.assetId, version: input.assetVersion },
       instanceLabel: input.instanceLabel,
-      technology: 'mule4',
-      endpoint: {
-        type: 'http',
-        uri: input.upstreamUri,
-        proxyUri: 'http://0.0.0.0:8081/',
-        isCloudHub: true,
-        deploymentType: 'CH',
-        muleVersion4OrAbove: true,
-        referencesUserDomain: false,
-        responseTimeout: null,
-        validation: 'NOT_APPLICABLE',
-        proxyTemplate: { assetVersion: proxyTemplateVersion },
-      },
+      technology: input.technology,
+      endpoint: input.endpoint,
     };
   }
 
@@ -80,8 +71,7 @@ export class ApiManagerClient {
    */
   async createApi(input: CreateApiInput): Promise<ApiInstance> {
     const ctx = await this.context();
-    const template = input.proxyTemplateVersion ?? (await this.latestProxyTemplateVersion());
-    const res = await this.http.post<unknown>(this.base(ctx), ApiManagerClient.createBody(input, template), {
+    const res = await this.http.post<unknown>(this.base(ctx), ApiManagerClient.createBody(input), {
       headers: scopeHeaders(ctx),
       op: 'apimanager.createApi',
     });
@@ -151,6 +141,30 @@ export class ApiManagerClient {
   }
 
   /**
+   * The policy templates that apply to an API instance (its technology decides the implementation):
+   * `GET /apimanager/api/v1/organizations/{org}/policy-templates?apiInstanceId=` → `{data: [...]}`
+   * (or a bare list), each `{groupId, assetId, assetVersion}`.
+   */
+  async policyTemplates(apiId: string): Promise<{ groupId?: string; assetId: string; assetVersion: string }[]> {
+    const ctx = await this.context();
+    const res = await this.http.get<unknown>(`/apimanager/api/v1/organizations/${seg(ctx.orgId)}/policy-templates`, {
+      headers: scopeHeaders(ctx),
+      query: { apiInstanceId: apiId },
+      op: 'apimanager.policyTemplates',
+    });
+    const body = res.data;
+    const items = Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.data) ? body.data : [];
+    const out: { groupId?: string; assetId: string; assetVersion: string }[] = [];
+    for (const t of items) {
+      if (!isRecord(t)) continue;
+      const assetId = strOf(t.assetId);
+      const assetVersion = strOf(t.assetVersion) ?? strOf(t.version);
+      if (assetId && assetVersion) out.push({ groupId: strOf(t.groupId), assetId, assetVersion });
+    }
+    return out;
+  }
+
+  /**
    * `GET /apimanager/xapi/proxies/v1/proxy-templates?type=rest` → `data[0].assetVersion`; any
    * failure or another shape → the configured fallback. Never throws.
    */
@@ -176,7 +190,8 @@ export class ApiManagerClient {
 
 export function normalizeInstance(data: unknown, parent?: Record<string, unknown>): ApiInstance | null {
   if (!isRecord(data)) return null;
-  const id = idOf(data.id);
+  // the spec names the instance id `apiId` (promoteApi.yaml, getEnvironmentApi.yaml); the platform and its Terraform provider use `id`
+  const id = idOf(data.id) ?? idOf(data.apiId);
   if (!id) return null;
   const dep = isRecord(data.deployment) ? data.deployment : undefined;
   return {

@@ -3,9 +3,10 @@ import { HttpClient, sharedHttpOptions, type ClientRuntimeOptions } from '../htt
 import { AccountsClient } from './accounts';
 import { ApiManagerClient } from './api-manager';
 import { AnypointAuth } from './auth';
-import { CloudHubClient } from './cloudhub';
+import { ApplicationManagerClient } from './application-manager';
 import type { AnypointContext } from './context';
 import { ExchangeClient } from './exchange';
+import { GatewayManagerClient } from './gateway-manager';
 import { PoliciesClient } from './policies';
 import { ProxiesClient } from './proxies';
 
@@ -16,7 +17,8 @@ export * from './exchange';
 export * from './api-manager';
 export * from './policies';
 export * from './proxies';
-export * from './cloudhub';
+export * from './gateway-manager';
+export * from './application-manager';
 
 export type AnypointClientConfig = Pick<
   Config,
@@ -24,9 +26,7 @@ export type AnypointClientConfig = Pick<
   | 'ANYPOINT_CLIENT_ID'
   | 'ANYPOINT_CLIENT_SECRET'
   | 'ANYPOINT_ENVIRONMENT'
-  | 'ANYPOINT_GATEWAY_VERSION'
   | 'ANYPOINT_PROXY_TEMPLATE_VERSION'
-  | 'ANYPOINT_RATE_LIMIT_POLICY_VERSION'
   | 'HTTP_TIMEOUT_MS'
   | 'HTTP_MAX_TRIES'
   | 'HTTP_BACKOFF_BASE_MS'
@@ -42,7 +42,8 @@ export interface AnypointClient {
   apiManager: ApiManagerClient;
   policies: PoliciesClient;
   proxies: ProxiesClient;
-  cloudhub: CloudHubClient;
+  gateways: GatewayManagerClient;
+  amc: ApplicationManagerClient;
   /** Org id (from the token) and the configured environment; resolved once, cached, shared. */
   context(): Promise<AnypointContext>;
 }
@@ -94,8 +95,9 @@ export function createAnypointClient(cfg: AnypointClientConfig, opts: ClientRunt
     apiManager: new ApiManagerClient(http('apimanager'), context, {
       fallbackProxyTemplateVersion: cfg.ANYPOINT_PROXY_TEMPLATE_VERSION,
     }),
-    policies: new PoliciesClient(http('apimanager'), context, { rateLimitPolicyVersion: cfg.ANYPOINT_RATE_LIMIT_POLICY_VERSION }),
-    proxies: new ProxiesClient(http('proxies'), context, { gatewayVersion: cfg.ANYPOINT_GATEWAY_VERSION }),
-    cloudhub: new CloudHubClient(http('cloudhub'), context),
+    policies: new PoliciesClient(http('apimanager'), context),
+    proxies: new ProxiesClient(http('proxies'), context),
+    gateways: new GatewayManagerClient(http('gatewaymanager'), context),
+    amc: new ApplicationManagerClient(http('amc'), context),
   };
 }

@@ -32,16 +32,11 @@ export interface ApplyPolicyInput {
   disabled?: boolean;
 }
 
-export interface PoliciesClientOptions {
-  rateLimitPolicyVersion: string;
-}
-
 /** API Manager policies of one API instance. */
 export class PoliciesClient {
   constructor(
     private readonly http: HttpClient,
     private readonly context: ContextProvider,
-    private readonly opts: PoliciesClientOptions,
   ) {}
 
   private base(ctx: AnypointContext, apiId: string): string {
@@ -64,16 +59,6 @@ export class PoliciesClient {
     const p = normalizePolicy(res.data);
     if (!p) throw new UnexpectedResponseError('apimanager', 'apply policy answered without an id');
     return p;
-  }
-
-  /** Applies MuleSoft's `rate-limiting` policy (version from config) with this configuration. */
-  applyRateLimit(apiId: string, configurationData: RateLimitConfiguration): Promise<Policy> {
-    return this.applyPolicy(apiId, {
-      groupId: MULESOFT_POLICY_GROUP_ID,
-      assetId: RATE_LIMITING_ASSET_ID,
-      assetVersion: this.opts.rateLimitPolicyVersion,
-      configurationData: { ...configurationData },
-    });
   }
 
   /** Accepts a bare array or `{policies: [...]}`. */

@@ -1,83 +1,96 @@
 import { UnexpectedResponseError } from '../errors';
 import type { HttpClient } from '../http';
+import { parseRuntimeOption, type RuntimeOption } from '../../domain/runtimes';
 import { type AnypointContext, type ContextProvider, idOf, isRecord, scopeHeaders, seg, strOf } from './context';
 
-export interface CreateDeploymentInput {
-  /** The CloudHub application name (globally unique). */
-  applicationName: string;
-  /** Default: the configured gateway version. */
-  gatewayVersion?: string;
-  /** Default: the context's environment name. */
-  environmentName?: string;
-  overwrite?: boolean;
-}
-
-export interface Deployment {
+/** A proxy deployment of an API instance (proxies xapi): to a managed gateway (HY) or CloudHub 2.0 (CH2). */
+export interface ProxyDeployment {
   id: string;
+  type?: string;
   applicationName?: string;
+  targetId?: string;
   [key: string]: unknown;
 }
 
-export interface DeploymentStatus {
-  status?: string;
-  lastActiveDate?: string;
-  apiVersionStatus?: string;
-  [key: string]: unknown;
+export type DeploymentInput =
+  | { type: 'HY'; targetId: string; targetName: string; gatewayVersion: string }
+  | { type: 'CH2'; targetId: string; targetName: string; applicationName: string; gatewayVersion: string };
+
+export interface DeploymentTarget {
+  id: string;
+  name: string;
 }
 
-export interface ProxiesClientOptions {
-  gatewayVersion: string;
-}
+const list = (data: unknown): unknown[] => (Array.isArray(data) ? data : isRecord(data) && Array.isArray(data.data) ? data.data : []);
 
-/** Proxy deployments to CloudHub 1.0, driven through API Manager's proxies xapi. */
+/** The proxies experience API: deployments of API instances, CloudHub 2.0 targets and their runtime versions. */
 export class ProxiesClient {
   constructor(
     private readonly http: HttpClient,
     private readonly context: ContextProvider,
-    private readonly opts: ProxiesClientOptions,
   ) {}
 
   private base(ctx: AnypointContext, apiId: string): string {
     return `/proxies/xapi/v1/organizations/${seg(ctx.orgId)}/environments/${seg(ctx.envId)}/apis/${seg(apiId)}/deployments`;
   }
 
-  static createBody(ctx: AnypointContext, input: CreateDeploymentInput, gatewayVersion: string): Record<string, unknown> {
-    return {
-      type: 'CH',
-      applicationName: input.applicationName,
-      environmentId: ctx.envId,
-      environmentName: input.environmentName ?? ctx.envName,
-      gatewayVersion: input.gatewayVersion ?? gatewayVersion,
-      overwrite: input.overwrite ?? false,
-    };
-  }
-
   /**
-   * Starts the proxy deployment. Not retried after a timeout or 500/502/504 (`uncertain: true`):
-   * look at the API instance's `deployment` / the CloudHub app before deploying again.
+   * Deploys the API instance (the spec's flat form). Not retried after a timeout (`uncertain`):
+   * list the instance's deployments before deploying again.
    */
-  async createDeployment(apiId: string, input: CreateDeploymentInput): Promise<Deployment> {
+  async deploy(apiId: string, input: DeploymentInput): Promise<ProxyDeployment> {
     const ctx = await this.context();
-    const res = await this.http.post<unknown>(this.base(ctx, apiId), ProxiesClient.createBody(ctx, input, this.opts.gatewayVersion), {
-      headers: scopeHeaders(ctx),
-      op: 'proxies.createDeployment',
-    });
+    const body = { ...input, environmentId: ctx.envId, environmentName: ctx.envName, overwrite: false };
+    const res = await this.http.post<unknown>(this.base(ctx, apiId), body, { headers: scopeHeaders(ctx), op: 'proxies.deploy' });
     const d = isRecord(res.data) ? res.data : undefined;
     const id = idOf(d?.id);
     if (!d || !id) throw new UnexpectedResponseError('proxies', 'deployment answered without an id');
-    return { ...d, id, applicationName: strOf(d.applicationName) ?? input.applicationName };
+    return { ...d, id };
   }
 
-  /** `GET .../deployments/{id}/status`; null when the deployment is unknown (404). */
-  async deploymentStatus(apiId: string, deploymentId: string): Promise<DeploymentStatus | null> {
+  /** The deployments of an API instance (the spec documents no shape: a list or `{data: [...]}`). */
+  async deployments(apiId: string): Promise<ProxyDeployment[]> {
     const ctx = await this.context();
-    const res = await this.http.get<unknown>(`${this.base(ctx, apiId)}/${seg(deploymentId)}/status`, {
-      headers: scopeHeaders(ctx),
-      okStatuses: [404],
-      op: 'proxies.deploymentStatus',
-    });
+    const res = await this.http.get<unknown>(this.base(ctx, apiId), { headers: scopeHeaders(ctx), okStatuses: [404], op: 'proxies.deployments' });
+    if (res.status === 404) return [];
+    return list(res.data)
+      .filter(isRecord)
+      .map((d) => ({ ...d, id: idOf(d.id) ?? '', type: strOf(d.type), applicationName: strOf(d.applicationName), targetId: strOf(d.targetId) }))
+      .filter((d) => d.id);
+  }
+
+  /** `.../deployments/{id}/status` → its `status` (e.g. `deployed`, `applied`, `started`, `failed`), null when unknown (404). */
+  async deploymentStatus(apiId: string, deploymentId: string): Promise<string | null> {
+    const ctx = await this.context();
+    const res = await this.http.get<unknown>(`${this.base(ctx, apiId)}/${seg(deploymentId)}/status`, { headers: scopeHeaders(ctx), okStatuses: [404], op: 'proxies.deploymentStatus' });
     if (res.status === 404) return null;
-    const d = isRecord(res.data) ? res.data : {};
-    return { ...d, status: strOf(d.status), lastActiveDate: strOf(d.lastActiveDate), apiVersionStatus: strOf(d.apiVersionStatus) };
+    return isRecord(res.data) ? (strOf(res.data.status) ?? null) : null;
+  }
+
+  /** The CloudHub 2.0 deployment targets (spaces) our environment may use. */
+  async cloudhub2Targets(): Promise<DeploymentTarget[]> {
+    const ctx = await this.context();
+    const res = await this.http.get<unknown>(`/proxies/xapi/v1/organizations/${seg(ctx.orgId)}/providers/MC/cloudhub2-deployment-targets`, {
+      headers: scopeHeaders(ctx),
+      query: { environmentId: ctx.envId },
+      op: 'proxies.cloudhub2Targets',
+    });
+    return list(res.data)
+      .filter(isRecord)
+      .map((t) => ({ id: idOf(t.id) ?? '', name: strOf(t.name) ?? '' }))
+      .filter((t) => t.id && t.name);
+  }
+
+  /** The Mule runtime versions a target offers for a new deployment. */
+  async runtimeVersions(targetId: string): Promise<RuntimeOption[]> {
+    const ctx = await this.context();
+    const res = await this.http.get<unknown>(`/proxies/xapi/v1/organizations/${seg(ctx.orgId)}/targets/${seg(targetId)}/runtimes/mule/versions`, {
+      headers: scopeHeaders(ctx),
+      query: { operation: 'newdeployment' },
+      op: 'proxies.runtimeVersions',
+    });
+    return list(res.data)
+      .map((v) => parseRuntimeOption(v))
+      .filter((v): v is RuntimeOption => v !== null);
   }
 }
