@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { type AddonRecord, canMove, needsWork, TransitionError } from '../domain/addon';
+import { Script } from './script';
 
 /**
  * Add-on records in Redis: one JSON value per uuid, plus a set of the uuids that still have work
@@ -27,23 +27,6 @@ redis.call('SET', KEYS[1], ARGV[2])
 if ARGV[4] == '1' then redis.call('SADD', KEYS[2], ARGV[3]) else redis.call('SREM', KEYS[2], ARGV[3]) end
 return 1
 `;
-
-/** A Lua script run by its SHA (EVALSHA), loaded with EVAL the first time a server lacks it. */
-class Script {
-  readonly sha: string;
-  constructor(readonly lua: string) {
-    this.sha = createHash('sha1').update(lua).digest('hex');
-  }
-
-  async run(redis: Redis, keys: string[], args: string[]): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
-      return redis.eval(this.lua, keys.length, ...keys, ...args);
-    }
-  }
-}
 
 const CAS = new Script(CAS_LUA);
 
