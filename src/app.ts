@@ -32,7 +32,8 @@ export function buildApp(deps: AppDeps): Express {
   app.set('trust proxy', 1);
   app.use(requestContext(deps.logger));
 
-  const commandDeps = { store: deps.store, jobs: deps.jobs, box: deps.box, now: deps.now, allowLoopbackUpstream: deps.config.NODE_ENV !== 'production' };
+  const targets = { defaultTarget: deps.config.ANYPOINT_DEFAULT_TARGET, planTargets: deps.config.PLAN_TARGETS };
+  const commandDeps = { store: deps.store, jobs: deps.jobs, targets, box: deps.box, now: deps.now, allowLoopbackUpstream: deps.config.NODE_ENV !== 'production' };
   const auth = basicAuth(deps.config.ADDON_ID, deps.config.ADDON_PASSWORD, deps.config.ADDON_ID);
 
   app.use(healthRoutes({ readiness: deps.readiness }));

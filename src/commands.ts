@@ -1,5 +1,6 @@
 import type { AddonRecord } from './domain/addon';
-import { newRecord } from './domain/addon';
+import { newRecord, pendingWork } from './domain/addon';
+import { targetForPlan, type TargetSettings } from './domain/targets';
 import { findPlan, PLAN_SLUGS } from './domain/plans';
 import { isSupportedRegion, SUPPORTED_REGIONS } from './domain/regions';
 import { validateUpstream } from './domain/upstream';
@@ -20,6 +21,8 @@ export interface CommandDeps {
   store: AddonStore;
   jobs: JobQueues;
   box: SecretBox;
+  /** Which target each plan runs on (ANYPOINT_DEFAULT_TARGET, PLAN_TARGETS). */
+  targets: TargetSettings;
   now?: () => Date;
   /** Outside production, an http://127.0.0.1 upstream is accepted (local stand-ins). */
   allowLoopbackUpstream?: boolean;
@@ -66,7 +69,17 @@ export async function provision(deps: CommandDeps, body: ProvisionBody): Promise
   const uuid = body.uuid.toLowerCase();
   const now = (deps.now ?? (() => new Date()))();
   const grant = body.oauth_grant ? deps.box.sealJson({ code: body.oauth_grant.code, expires_at: body.oauth_grant.expires_at }) : undefined;
-  const rec = newRecord({ uuid, plan: plan.slug, region: body.region, name: body.name ?? uuid, callbackUrl: body.callback_url, options, oauthGrantSealed: grant, now });
+  const rec = newRecord({
+    uuid,
+    plan: plan.slug,
+    target: targetForPlan(plan.slug, deps.targets),
+    region: body.region,
+    name: body.name ?? uuid,
+    callbackUrl: body.callback_url,
+    options,
+    oauthGrantSealed: grant,
+    now,
+  });
 
   // One round trip: the record write and the job add go out together on one connection, the record
   // first, so no job ever runs without its record. When a record already exists the job is a
@@ -98,9 +111,11 @@ export async function changePlan(deps: CommandDeps, uuid: string, body: PlanChan
     if (current.state === 'failed') return { outcome: 'refused', message: `add-on ${id} failed to provision; remove it and create it again` };
     if (current.plan === plan.slug) {
       // a retried PUT whose first try recorded the plan but lost the job: queue it again (same id)
-      if (current.resources.policyId && current.resources.policyPlan !== plan.slug) await deps.jobs.enqueue({ workflow: 'plan-change', id, key: plan.slug });
+      const work = pendingWork(current);
+      if (work && work.workflow !== 'provision') await deps.jobs.enqueue({ workflow: work.workflow, id, key: work.key });
       return { outcome: 'unchanged', message: `already on plan ${plan.slug}` };
     }
+    const target = targetForPlan(plan.slug, deps.targets);
     let wasRemoved = false;
     const { record } = await deps.store.update(
       id,
@@ -109,13 +124,21 @@ export async function changePlan(deps: CommandDeps, uuid: string, body: PlanChan
           wasRemoved = true;
           return null;
         }
-        return r.plan === plan.slug ? null : { ...r, plan: plan.slug };
+        return r.plan === plan.slug ? null : { ...r, plan: plan.slug, target };
       },
       { from: current },
     );
     if (wasRemoved) return { outcome: 'gone', message: `add-on ${id} was removed` };
-    await deps.jobs.enqueue({ workflow: 'plan-change', id, key: record.plan });
-    return { outcome: 'changed', message: `plan changed to ${plan.slug}; the new rate limit applies within a minute` };
+    // within a target: the policy rewritten (seconds); across targets: a move (minutes)
+    const work = pendingWork(record);
+    if (work && work.workflow !== 'provision') await deps.jobs.enqueue({ workflow: work.workflow, id, key: work.key });
+    const moving = record.placement && record.placement.target !== target;
+    return {
+      outcome: 'changed',
+      message: moving
+        ? `plan changed to ${plan.slug}; the add-on moves to its new gateway (the URL in ANYPOINT_API_GATEWAY_URL changes once it serves)`
+        : `plan changed to ${plan.slug}; the new rate limit applies within a minute`,
+    };
   });
 }
 

@@ -17,7 +17,9 @@ import { Engine, type EngineHooks } from './engine';
 import { createAnypointClient } from './clients/anypoint';
 import { createHerokuClients } from './clients/heroku';
 import type { ResponseInfo } from './clients/http';
-import { addonSubjects, pendingJobs, WORKFLOWS, type WorkflowDeps } from './workflows';
+import { ADDON_WORKFLOWS, addonSubjects, GATEWAY_WORKFLOWS, pendingJobs, type WorkflowDeps } from './workflows';
+import { GatewayStore } from './store/gateways';
+import { pendingWork } from './domain/addon';
 
 /**
  * The one wiring of the service: `startWeb` and `startWorker` build every piece from the config.
@@ -45,7 +47,10 @@ export interface Overrides {
 }
 
 /** Every workflow has its queue; repeatable work must not be blocked by its last run's job id. */
-export const QUEUE_SPECS: readonly QueueSpec[] = Object.values(WORKFLOWS).map((wf) => ({ name: wf.name, keepFinished: !wf.repeatable }));
+export const QUEUE_SPECS: readonly QueueSpec[] = [...Object.values(ADDON_WORKFLOWS), ...Object.values(GATEWAY_WORKFLOWS)].map((wf) => ({
+  name: wf.name,
+  keepFinished: !wf.repeatable,
+}));
 
 function loggerFor(config: Config, kind: 'web' | 'worker', overrides: Overrides): Logger {
   return overrides.logger ?? createLogger({ level: config.LOG_LEVEL, name: `anypoint-api-gateway/${kind}`, secrets: secretValues(config) });
@@ -139,6 +144,7 @@ export interface WorkerProcess {
   logger: Logger;
   redis: Redis;
   store: AddonStore;
+  gateways: GatewayStore;
   jobs: JobQueues;
   deps: WorkflowDeps;
   engine: Engine;
@@ -164,6 +170,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
     overrides.onResponse?.(info);
   };
   const clientOpts = { logger, onResponse, sleep: overrides.sleep };
+  const gateways = new GatewayStore(redis, config.KEY_PREFIX);
   const deps: WorkflowDeps = {
     config,
     logger,
@@ -171,18 +178,34 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
     box,
     anypoint: createAnypointClient(config, clientOpts),
     heroku: createHerokuClients(config, clientOpts),
+    gateways,
+    schedule: async (work) => {
+      await jobs.enqueue(work);
+    },
     now,
   };
   const locks = new SubjectLocks(redis, config.KEY_PREFIX, config.ADDON_LOCK_TTL_MS);
   const engine = new Engine({ locks, logger, now, hooks: merge(workflowMetricsHooks(metrics), overrides.hooks) });
   const subjects = addonSubjects(store);
+  const followUp = async (id: string) => {
+    const rec = await store.get(id);
+    const work = rec && pendingWork(rec);
+    if (work) await jobs.enqueue({ workflow: work.workflow, id, key: work.key });
+  };
   // readiness: progress marks when jobs finish or re-schedule, and a heartbeat while idle
   const marker = new ProgressMarker(redis, config.KEY_PREFIX);
   const workers = startJobWorkers(
     async (ref) => {
-      const wf = WORKFLOWS[ref.workflow];
-      if (!wf) throw new Error(`unknown workflow ${ref.workflow}`);
-      return engine.run(wf, subjects, ref.id, deps);
+      const addonWf = ADDON_WORKFLOWS[ref.workflow];
+      if (addonWf) {
+        const outcome = await engine.run(addonWf, subjects, ref.id, deps);
+        // the next work the add-on needs (after a move, its retirement; a plan changed meanwhile) is queued at once
+        if (outcome.kind === 'finished') await followUp(ref.id);
+        return outcome;
+      }
+      const gatewayWf = GATEWAY_WORKFLOWS[ref.workflow];
+      if (gatewayWf) return engine.run(gatewayWf, gateways, ref.id, deps);
+      throw new Error(`unknown workflow ${ref.workflow}`);
     },
     {
       connection: redis,
@@ -203,7 +226,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
           jobs,
           locks,
           intervalMs: config.SWEEP_INTERVAL_MS,
-          pending: () => pendingJobs(store, config.SWEEP_STALE_MS),
+          pending: () => pendingJobs({ addons: store, gateways }, { staleMs: config.SWEEP_STALE_MS, idleGraceMs: config.OMNI_GATEWAY_IDLE_GRACE_MS }),
           logger,
         });
   let stopping = false;
@@ -225,6 +248,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
     logger,
     redis,
     store,
+    gateways,
     jobs,
     deps,
     engine,

@@ -50,9 +50,16 @@ export interface Step<R, D> {
   run(ctx: StepContext<R, D>): Promise<StepResult<R> | void>;
 }
 
+/** A list of steps, or the list that fits a record (e.g. the steps of the add-on's target). */
+export type StepList<R, D> = readonly Step<R, D>[] | ((rec: R) => readonly Step<R, D>[]);
+
+export function stepsOf<R, D>(list: StepList<R, D> | undefined, rec: R): readonly Step<R, D>[] {
+  return typeof list === 'function' ? list(rec) : (list ?? []);
+}
+
 export interface Workflow<R extends Tracked, D> {
   name: string;
-  steps: readonly Step<R, D>[];
+  steps: StepList<R, D>;
   /** Runs more than once in a subject's life (its jobs carry a key, e.g. the plan asked for). */
   repeatable?: boolean;
   /** Whether the record has work for this workflow; otherwise the run ends as 'not-applicable'. */
@@ -62,7 +69,7 @@ export interface Workflow<R extends Tracked, D> {
   /** Epoch ms after which a retryable failure counts as permanent. */
   deadline?(rec: R, run: RunState, deps: D): number | undefined;
   /** Steps that undo what a failed run made; best effort (a step refused for good is a leftover). */
-  compensation?: readonly Step<R, D>[];
+  compensation?: StepList<R, D>;
   /** The steps themselves are best effort (teardown): a step refused for good is a leftover, the next runs. */
   bestEffort?: boolean;
   /** The record once every step is done (written only while `wanted`). */
@@ -127,7 +134,7 @@ export class Engine {
     const wanted = (r: R) => (wf.wanted ? wf.wanted(r) : true);
 
     if (!runOf(rec).failure) {
-      for (const step of wf.steps) {
+      for (const step of stepsOf(wf.steps, rec)) {
         if (runOf(rec).done.includes(step.name)) continue;
         if (!wanted(rec)) return this.stop(wf, store, id, rec);
         const t0 = Date.now();
@@ -223,7 +230,7 @@ export class Engine {
     const at = () => this.now().toISOString();
     const name = `${wf.name}`;
     const runOf = (r: R): RunState => r.runs?.[name] as RunState;
-    for (const step of wf.compensation ?? []) {
+    for (const step of stepsOf(wf.compensation, rec)) {
       if (runOf(rec).compensated?.includes(step.name)) continue;
       const t0 = Date.now();
       let result: StepResult<R> | void = undefined;

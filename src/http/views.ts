@@ -1,6 +1,7 @@
 import type { AddonRecord } from '../domain/addon';
 import type { StepEvent } from '../domain/progress';
-import { PROVISION, WORKFLOWS } from '../workflows';
+import { stepsOf } from '../engine';
+import { ADDON_WORKFLOWS, PROVISION } from '../workflows';
 import { describeLimit, findPlan, PLANS } from '../domain/plans';
 
 /** Server-rendered pages: no external assets, readable without JavaScript. */
@@ -44,10 +45,12 @@ Add-ons, or run <code>heroku addons:open anypoint-api-gateway</code>.</p></secti
   );
 }
 
-/** Words for every step of every workflow (its compensation included). */
-const STEP_LABELS: Record<string, string> = Object.fromEntries(
-  Object.values(WORKFLOWS).flatMap((wf) => [...wf.steps, ...(wf.compensation ?? [])].map((s) => [s.name, s.label])),
-);
+/** Words for every step of every workflow of this add-on (compensation included). */
+function stepLabels(rec: AddonRecord): Record<string, string> {
+  return Object.fromEntries(
+    Object.values(ADDON_WORKFLOWS).flatMap((wf) => [...stepsOf(wf.steps, rec), ...stepsOf(wf.compensation, rec)].map((s) => [s.name, s.label])),
+  );
+}
 
 function lastEventOf(rec: AddonRecord, step: string): StepEvent | undefined {
   for (let i = rec.timeline.length - 1; i >= 0; i--) if (rec.timeline[i].step === step) return rec.timeline[i];
@@ -58,13 +61,13 @@ function retriesOf(rec: AddonRecord, step: string): number {
   return rec.timeline.filter((e) => e.step === step && e.status === 'retrying').length;
 }
 
-function stepsTable(rec: AddonRecord): string {
-  const rows = PROVISION.steps.map(({ name: s }) => {
+function stepsTable(rec: AddonRecord, labels: Record<string, string>): string {
+  const rows = stepsOf(PROVISION.steps, rec).map(({ name: s }) => {
     const ev = lastEventOf(rec, s);
     const status = ev?.status ?? 'pending';
     const cls = status === 'done' ? 'ok' : status === 'failed' ? 'bad' : status === 'pending' ? 'muted' : 'wait';
     const retries = retriesOf(rec, s);
-    return `<tr><td>${esc(STEP_LABELS[s] ?? s)}</td><td class="${cls}">${esc(status)}</td><td>${esc(ev ? new Date(ev.at).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '')}</td><td>${retries || ''}</td><td>${esc(ev?.message ?? '')}</td></tr>`;
+    return `<tr><td>${esc(labels[s] ?? s)}</td><td class="${cls}">${esc(status)}</td><td>${esc(ev ? new Date(ev.at).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '')}</td><td>${retries || ''}</td><td>${esc(ev?.message ?? '')}</td></tr>`;
   }).join('');
   return `<table><thead><tr><th>Step</th><th>Status</th><th>When</th><th>Retries</th><th>Note</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
@@ -78,9 +81,21 @@ function plansTable(current: string): string {
 <p class="muted">Change plans with <code>heroku addons:upgrade anypoint-api-gateway:&lt;plan&gt;</code>.</p>`;
 }
 
+/** Where the add-on's API runs, in words (and where it is moving to). */
+function describePlacement(rec: AddonRecord): string {
+  const where = (p: NonNullable<AddonRecord['placement']>) =>
+    p.target === 'omni'
+      ? `a shared Anypoint Omni Gateway${p.gatewayName ? ` (${p.gatewayName})` : ''}, region ${p.region}`
+      : `a dedicated Mule 4 proxy on CloudHub 2.0${p.applicationName ? ` (${p.applicationName})` : ''}, region ${p.region}`;
+  if (!rec.placement) return rec.target === 'omni' ? 'a shared Anypoint Omni Gateway (being prepared)' : 'a dedicated CloudHub 2.0 proxy (being prepared)';
+  return `${where(rec.placement)}${rec.next ? `; moving to ${where(rec.next)}` : ''}`;
+}
+
 export function renderDashboard(rec: AddonRecord, ctx: { email?: string; anypointBaseUrl: string }): string {
   const plan = findPlan(rec.plan);
   const r = rec.resources;
+  const p = rec.placement;
+  const labels = stepLabels(rec);
   const stateNote: Record<string, string> = {
     provisioning: 'Your gateway is being set up. This page shows each step as it completes; reload to follow it.',
     provisioned: 'Your gateway is running. Point clients at the proxy URL below.',
@@ -89,14 +104,14 @@ export function renderDashboard(rec: AddonRecord, ctx: { email?: string; anypoin
     deprovisioned: 'This add-on has been removed. Nothing of it remains in Anypoint.',
   };
   const apiManagerLink =
-    r.orgId && r.envId && r.apiId
-      ? `<a href="${esc(`${ctx.anypointBaseUrl}/apimanager/#/organizations/${r.orgId}/environments/${r.envId}/apis/${r.apiId}`)}">open in API Manager</a>`
+    r.orgId && r.envId && p?.apiId
+      ? `<a href="${esc(`${ctx.anypointBaseUrl}/apimanager/#/organizations/${r.orgId}/environments/${r.envId}/apis/${p.apiId}`)}">open in API Manager</a>`
       : '<span class="muted">not created yet</span>';
-  const proxy = r.proxyUrl
-    ? `<code id="proxy-url">${esc(r.proxyUrl)}</code><button type="button" onclick="navigator.clipboard&&navigator.clipboard.writeText(document.getElementById('proxy-url').textContent)">Copy</button>`
+  const proxy = p?.proxyUrl
+    ? `<code id="proxy-url">${esc(p.proxyUrl)}</code><button type="button" onclick="navigator.clipboard&&navigator.clipboard.writeText(document.getElementById('proxy-url').textContent)">Copy</button>`
     : '<span class="muted">appears when the proxy runs</span>';
-  const configVars = r.configVarsSet
-    ? `<code>ANYPOINT_API_GATEWAY_URL</code> = <code>${esc(r.proxyUrl)}</code><br><code>ANYPOINT_API_GATEWAY_API_ID</code> = <code>${esc(r.apiId)}</code>`
+  const configVars = r.configuredUrl
+    ? `<code>ANYPOINT_API_GATEWAY_URL</code> = <code>${esc(r.configuredUrl)}</code><br><code>ANYPOINT_API_GATEWAY_API_ID</code> = <code>${esc(p?.apiId)}</code>`
     : '<span class="muted">not set yet</span>';
   const lastError = [...rec.timeline].reverse().find((e) => e.status === 'failed' || e.status === 'retrying');
   const body = `
@@ -107,6 +122,7 @@ export function renderDashboard(rec: AddonRecord, ctx: { email?: string; anypoin
 <dt>Add-on id</dt><dd><code>${esc(rec.uuid)}</code></dd>
 <dt>Plan</dt><dd data-testid="plan">${esc(plan?.name ?? rec.plan)} — ${esc(plan ? describeLimit(plan) : '')}</dd>
 <dt>Proxy URL</dt><dd data-testid="proxy">${proxy}</dd>
+<dt>Runs on</dt><dd data-testid="target">${esc(describePlacement(rec))}</dd>
 <dt>Upstream</dt><dd>${r.upstreamUrl ? `<code>${esc(r.upstreamUrl)}</code>` : '<span class="muted">not known yet</span>'}</dd>
 <dt>API Manager</dt><dd>${apiManagerLink}</dd>
 <dt>Config vars</dt><dd>${configVars}</dd>
@@ -114,8 +130,8 @@ export function renderDashboard(rec: AddonRecord, ctx: { email?: string; anypoin
 ${rec.provisionedAt ? `<dt>Provisioned</dt><dd>${esc(rec.provisionedAt)}</dd>` : ''}
 ${ctx.email ? `<dt>Signed in as</dt><dd>${esc(ctx.email)}</dd>` : ''}
 </dl></section>
-${lastError && rec.state !== 'provisioned' ? `<section><h2>Last problem</h2><p class="bad">${esc(STEP_LABELS[lastError.step] ?? lastError.step)}: ${esc(lastError.message ?? 'failed')}</p></section>` : ''}
-<section><h2>Progress</h2>${stepsTable(rec)}</section>
+${lastError && rec.state !== 'provisioned' ? `<section><h2>Last problem</h2><p class="bad">${esc(labels[lastError.step] ?? lastError.step)}: ${esc(lastError.message ?? 'failed')}</p></section>` : ''}
+<section><h2>Progress</h2>${stepsTable(rec, labels)}</section>
 <section><h2>Plans</h2>${plansTable(rec.plan)}</section>`;
   return page(`${rec.name} — Anypoint API Gateway`, body);
 }

@@ -9,10 +9,10 @@ function tombstone(rec: AddonRecord, run: RunState, now: Date): AddonRecord {
     ...rec,
     state: 'deprovisioned',
     deprovisionedAt: now.toISOString(),
-    leftovers: run.leftovers?.length ? run.leftovers : undefined,
+    leftovers: run.leftovers?.length ? [...(rec.leftovers ?? []), ...run.leftovers] : rec.leftovers,
     herokuTokensSealed: undefined,
     oauthGrantSealed: undefined,
-    resources: { ...rec.resources, configVarsSet: false },
+    resources: { ...rec.resources, configuredUrl: undefined },
   };
 }
 

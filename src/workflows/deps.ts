@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { AddonRecord, AddonResources } from '../domain/addon';
 import type { AddonStore } from '../store/addons';
+import type { GatewayStore } from '../store/gateways';
 import type { SecretBox } from '../secrets';
 import type { AnypointClient } from '../clients/anypoint';
 import type { HerokuClients, HerokuPlatformClient, HerokuTokens } from '../clients/heroku';
@@ -16,6 +17,10 @@ export interface WorkflowDeps {
   box: SecretBox;
   anypoint: AnypointClient;
   heroku: HerokuClients;
+  /** The shared gateways' pool (omni target). */
+  gateways: GatewayStore;
+  /** Makes sure work is queued (e.g. a gateway slot's creation); a no-op when it is. */
+  schedule: (work: { workflow: string; id: string; key?: string }) => Promise<void>;
   now: () => Date;
 }
 

@@ -1,20 +1,21 @@
 import type { AddonRecord } from '../domain/addon';
-import { ASSET_VERSION, assetIdFor, cloudHubNameFor } from '../domain/naming';
-import { findPlan } from '../domain/plans';
+import { ASSET_VERSION, assetIdFor } from '../domain/naming';
+import { regionOf } from '../domain/regions';
 import { upstreamForHost, validateUpstream } from '../domain/upstream';
 import { ConflictError } from '../clients/errors';
-import { applicationHost, applicationReadiness, applicationUrl } from '../clients/anypoint';
 import { pickAppHost } from '../clients/heroku';
-import { PermanentFailure, Wait } from '../engine';
+import { PermanentFailure } from '../engine';
+import { TARGET_STEPS } from '../targets';
+import { setConfigVars } from './config-vars';
 import { type AddonStep, type AddonWorkflow, made, platformFor } from './deps';
-import { ensureRateLimit } from './policy';
-import { CLOUDHUB_NAME_ATTEMPTS, reportFailure, TEARDOWN } from './teardown';
+import { reportFailure, TEARDOWN } from './teardown';
 
 /**
- * Provision: Heroku's grant → the app's host → Exchange asset → API instance → the plan's rate
- * limit → the proxy deployment → wait until it runs → config vars → "provisioned".
- * Each step looks up before it creates and returns the ids it made; the engine records them.
- * After a permanent failure everything made is removed and Heroku is told (compensation).
+ * Provision: Heroku's grant → the app's host → Exchange asset → where it runs (the plan's target,
+ * the add-on's region) → the target's steps (an API on a shared gateway, or a dedicated proxy),
+ * each waiting until it serves → config vars → "provisioned". Each step looks up before it creates
+ * and returns the ids it made; the engine records them. After a permanent failure everything made
+ * is removed and Heroku is told (compensation).
  */
 
 const exchangeGrant: AddonStep = {
@@ -66,110 +67,17 @@ const createAsset: AddonStep = {
       const existing = await deps.anypoint.exchange.getAsset(asset.groupId, asset.assetId, asset.version);
       if (!existing) throw new PermanentFailure(`Exchange asset ${asset.assetId} is locked by an earlier soft delete`);
     }
-    return made({ orgId: ctx.orgId, envId: ctx.envId, assetGroupId: asset.groupId, assetId: asset.assetId, assetVersion: asset.version });
+    return made({ orgId: ctx.orgId, envId: ctx.envId, envName: ctx.envName, assetGroupId: asset.groupId, assetId: asset.assetId, assetVersion: asset.version });
   },
 };
 
-const createApiInstance: AddonStep = {
-  name: 'createApiInstance',
-  label: 'Creating the API instance',
-  async run({ deps, rec }) {
-    const r = rec.resources;
-    const apis = deps.anypoint.apiManager;
-    const mine = async () => (await apis.listApis({ assetId: r.assetId, groupId: r.assetGroupId })).find((a) => a.assetId === r.assetId);
-    const found = await mine();
-    if (found) return made({ apiId: found.id });
-    try {
-      const created = await apis.createApi({
-        groupId: r.assetGroupId as string,
-        assetId: r.assetId as string,
-        assetVersion: r.assetVersion as string,
-        instanceLabel: rec.name.slice(0, 200),
-        upstreamUri: r.upstreamUrl as string,
-      });
-      return made({ apiId: created.id });
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      // 409: made meanwhile by a concurrent or earlier try: adopt it
-      const again = await mine();
-      if (!again) throw err;
-      return made({ apiId: again.id });
-    }
-  },
-};
-
-const applyPolicy: AddonStep = {
-  name: 'applyPolicy',
-  label: 'Applying the rate limit',
-  async run({ deps, rec }) {
-    const plan = findPlan(rec.plan);
-    if (!plan) throw new PermanentFailure(`plan ${rec.plan} is unknown`);
-    const policyId = await ensureRateLimit(deps, rec.resources.apiId as string, plan);
-    return made({ policyId, policyPlan: plan.slug });
-  },
-};
-
-const deployProxy: AddonStep = {
-  name: 'deployProxy',
-  label: 'Deploying the proxy',
-  async run({ deps, rec, now }) {
-    const apiId = rec.resources.apiId as string;
-    const startedAt = rec.resources.deployStartedAt ?? now.toISOString();
-    const adopt = (name: string) => made({ cloudHubName: name, deploymentId: `existing:${name}`, deployStartedAt: startedAt });
-    // name by name: ours from an earlier try that died before recording it (found in our
-    // environment) → adopt it; free → deploy; taken elsewhere (or lost the race) → next suffix
-    for (let i = 0; i < CLOUDHUB_NAME_ATTEMPTS; i++) {
-      const name = cloudHubNameFor(rec.uuid, i);
-      if (await deps.anypoint.cloudhub.getApplication(name)) return adopt(name);
-      if (!(await deps.anypoint.cloudhub.isDomainAvailable(name))) {
-        // taken — perhaps by our own earlier deploy whose application CloudHub does not show yet:
-        // the API instance knows which application it was deployed to
-        if ((await deps.anypoint.apiManager.getApi(apiId))?.deployment?.applicationName === name) return adopt(name);
-        continue;
-      }
-      try {
-        const dep = await deps.anypoint.proxies.createDeployment(apiId, { applicationName: name });
-        return made({ cloudHubName: name, deploymentId: dep.id, deployStartedAt: startedAt });
-      } catch (err) {
-        if (err instanceof ConflictError) continue; // taken between the check and the deploy
-        throw err;
-      }
-    }
-    throw new PermanentFailure(`no free CloudHub application name for this add-on after ${CLOUDHUB_NAME_ATTEMPTS} tries`);
-  },
-};
-
-/** How long after a deploy an application CloudHub does not show yet still counts as deploying. */
-const GONE_GRACE_MS = 2 * 60_000;
-
-const waitUntilRunning: AddonStep = {
-  name: 'waitUntilRunning',
-  label: 'Waiting for the proxy to run',
-  async run({ deps, rec, now }) {
-    const name = rec.resources.cloudHubName as string;
-    const app = await deps.anypoint.cloudhub.getApplication(name);
-    const state = applicationReadiness(app);
-    if (state === 'ready' && app) return made({ fullDomain: applicationHost(app), proxyUrl: applicationUrl(app, deps.config.ANYPOINT_PROXY_SCHEME) });
-    if (state === 'failed') throw new PermanentFailure(`the proxy's CloudHub deployment failed (${app?.status ?? 'unknown status'})`);
-    const waited = now.getTime() - Date.parse(rec.resources.deployStartedAt ?? rec.createdAt);
-    // right after a deploy CloudHub may not list the application yet; later, gone means gone
-    if (state === 'gone' && waited > GONE_GRACE_MS) throw new PermanentFailure('the proxy application disappeared from CloudHub while deploying');
-    if (waited >= deps.config.DEPLOY_DEADLINE_MS) {
-      throw new PermanentFailure(`the proxy did not start within ${Math.round(deps.config.DEPLOY_DEADLINE_MS / 60_000)} minutes`);
-    }
-    throw new Wait(Math.min(deps.config.DEPLOY_POLL_MS, deps.config.DEPLOY_DEADLINE_MS - waited), `CloudHub application ${name} is ${app?.status ?? 'deploying'}`);
-  },
-};
-
-const setConfigVars: AddonStep = {
-  name: 'setConfigVars',
-  label: 'Setting the config vars',
-  async run({ deps, rec }) {
-    await platformFor(deps, rec).setConfig(rec.uuid, {
-      ANYPOINT_API_GATEWAY_URL: rec.resources.proxyUrl as string,
-      ANYPOINT_API_GATEWAY_API_ID: String(rec.resources.apiId),
-    });
-    return made({ configVarsSet: true });
+/** The add-on's placement: its plan's target, in its region. */
+const choosePlacement: AddonStep = {
+  name: 'choosePlacement',
+  label: 'Choosing where the gateway runs',
+  async run({ rec }) {
+    if (rec.placement) return;
+    return { change: (r) => ({ ...r, placement: { target: r.target, region: regionOf(r.region) } }), note: `target ${rec.target}, region ${regionOf(rec.region)}` };
   },
 };
 
@@ -187,7 +95,15 @@ const reportProvisioned: AddonStep = {
 
 export const PROVISION: AddonWorkflow = {
   name: 'provision',
-  steps: [exchangeGrant, findUpstream, createAsset, createApiInstance, applyPolicy, deployProxy, waitUntilRunning, setConfigVars, reportProvisioned],
+  steps: (rec) => [
+    exchangeGrant,
+    findUpstream,
+    createAsset,
+    choosePlacement,
+    ...TARGET_STEPS[rec.placement?.target ?? rec.target].place('placement'),
+    setConfigVars('placement'),
+    reportProvisioned,
+  ],
   applies: (rec) => rec.state === 'provisioning',
   // a DELETE that comes in meanwhile stops provisioning at the next step; the deprovision job tears down
   wanted: (rec) => rec.state === 'provisioning',

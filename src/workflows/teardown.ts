@@ -1,51 +1,54 @@
-import type { AddonResources } from '../domain/addon';
-import { ASSET_VERSION, assetIdFor, cloudHubNameFor } from '../domain/naming';
+import type { AddonRecord } from '../domain/addon';
+import { ASSET_VERSION, assetIdFor } from '../domain/naming';
+import { regionOf } from '../domain/regions';
+import { proxyAppNameFor } from '../domain/targets';
 import { isPermanent } from '../clients/errors';
 import { describeError } from '../engine';
 import { type AddonStep, made, platformFor } from './deps';
 
 /**
- * Removing what an add-on made, in reverse order: CloudHub application → API instance → Exchange
- * asset (hard delete). Each step removes what the record names AND what the add-on's deterministic
- * names find, so a resource made by a try that died before recording it is removed too. 404 means
+ * Removing everything an add-on made, wherever it runs: its dedicated proxy application (ch2), its
+ * API instances, its room on a shared gateway (omni; the gateway itself stays, it is the pool's),
+ * its Exchange asset (hard delete). Each step removes what the record names AND what the add-on's
+ * deterministic names find, so what a try that died before recording it made goes too; 404 means
  * already gone. The list is the deprovision workflow and the provision workflow's compensation.
  */
 
-/** How many CloudHub names (plain, -1, -2, …) a provision may try; teardown looks at all of them. */
-export const CLOUDHUB_NAME_ATTEMPTS = 4;
+const places = (rec: AddonRecord) => [rec.placement, rec.next, rec.retired].filter((p) => !!p);
+const cleared = { placement: undefined, next: undefined, retired: undefined };
 
-const cleared = (...keys: (keyof AddonResources)[]) => made(Object.fromEntries(keys.map((k) => [k, undefined])));
-
-const deleteApplication: AddonStep = {
-  name: 'deleteApplication',
-  label: 'Removing the proxy',
+const removeProxyApps: AddonStep = {
+  name: 'removeProxyApps',
+  label: 'Removing the proxy application',
   async run({ deps, rec }) {
-    // The recorded name, and every name a provision could have used: a deploy whose answer was lost
-    // (timeout) can leave an application that no record names. A GET within our environment finds
-    // only ours.
-    const names = new Set<string>();
-    if (rec.resources.cloudHubName) names.add(rec.resources.cloudHubName);
-    for (let i = 0; i < CLOUDHUB_NAME_ATTEMPTS; i++) names.add(cloudHubNameFor(rec.uuid, i));
-    for (const name of names) {
-      if (name === rec.resources.cloudHubName || (await deps.anypoint.cloudhub.getApplication(name))) {
-        await deps.anypoint.cloudhub.deleteApplication(name);
-      }
-    }
-    return cleared('cloudHubName', 'deploymentId', 'fullDomain', 'proxyUrl', 'deployStartedAt');
+    const ch2 = places(rec).filter((p) => p.target === 'ch2');
+    if (!ch2.length) return;
+    const ids = new Set(ch2.map((p) => p.amcDeploymentId).filter((id): id is string => !!id));
+    // a deploy whose answer was lost leaves an application that no record names: look it up by name
+    const named = await deps.anypoint.amc.findByName(proxyAppNameFor(rec.uuid));
+    if (named) ids.add(named.id);
+    for (const id of ids) await deps.anypoint.amc.delete(id);
   },
 };
 
-const deleteApiInstance: AddonStep = {
-  name: 'deleteApiInstance',
-  label: 'Removing the API instance',
+const removeApiInstances: AddonStep = {
+  name: 'removeApiInstances',
+  label: 'Removing the API instances',
   async run({ deps, rec }) {
-    const ids = new Set<string>();
-    if (rec.resources.apiId) ids.add(rec.resources.apiId);
+    const ids = new Set(places(rec).map((p) => p.apiId).filter((id): id is string => !!id));
+    const assetId = rec.resources.assetId ?? assetIdFor(rec.uuid);
     const groupId = rec.resources.assetGroupId ?? (await deps.anypoint.context()).orgId;
-    const found = await deps.anypoint.apiManager.listApis({ assetId: assetIdFor(rec.uuid), groupId });
-    for (const api of found) if (api.assetId === assetIdFor(rec.uuid)) ids.add(api.id);
+    for (const api of await deps.anypoint.apiManager.listApis({ assetId, groupId })) if (api.assetId === assetId) ids.add(api.id);
     for (const id of ids) await deps.anypoint.apiManager.deleteApi(id);
-    return cleared('apiId', 'policyId', 'policyPlan');
+  },
+};
+
+const releaseGateway: AddonStep = {
+  name: 'releaseGateway',
+  label: 'Giving back its room on the shared gateway',
+  async run({ deps, rec }) {
+    await deps.gateways.release(rec.uuid, regionOf(rec.region));
+    return { change: (r) => ({ ...r, ...cleared }) };
   },
 };
 
@@ -55,11 +58,11 @@ const deleteAsset: AddonStep = {
   async run({ deps, rec }) {
     const groupId = rec.resources.assetGroupId ?? (await deps.anypoint.context()).orgId;
     await deps.anypoint.exchange.deleteAsset(groupId, rec.resources.assetId ?? assetIdFor(rec.uuid), rec.resources.assetVersion ?? ASSET_VERSION);
-    return cleared('assetId', 'assetGroupId', 'assetVersion');
+    return made({ assetId: undefined, assetGroupId: undefined, assetVersion: undefined });
   },
 };
 
-export const TEARDOWN: readonly AddonStep[] = [deleteApplication, deleteApiInstance, deleteAsset];
+export const TEARDOWN: readonly AddonStep[] = [removeProxyApps, removeApiInstances, releaseGateway, deleteAsset];
 
 /**
  * After a provisioning failed for good: Heroku's deprovision action, so the user does not wait 12
