@@ -218,7 +218,8 @@ async function productStack(
   sandbox: { deployDelayMs: number; latencyMs?: number },
   env: Record<string, string>,
 ): Promise<ProductStack> {
-  const anypoint = createAnypointSandbox({ deployDelayMs: sandbox.deployDelayMs, seed: 1 });
+  // one shared gateway holds every add-on of a round (the pool's own growth is measured apart)
+  const anypoint = createAnypointSandbox({ deployDelayMs: sandbox.deployDelayMs, gatewayCreateDelayMs: sandbox.deployDelayMs, apiGoLiveDelayMs: 0, gatewayApiLimit: 100_000, seed: 1 });
   // the call log must hold every call of a pipeline round (≈ 6 Heroku calls an add-on) to count them
   const heroku = createHerokuSandbox({ maxCalls: 200_000 });
   const a = await anypoint.start(0);
@@ -233,7 +234,7 @@ async function productStack(
     ANYPOINT_BASE_URL: a.url,
     HEROKU_API_URL: h.url,
     HEROKU_ID_URL: h.url,
-    ANYPOINT_PROXY_SCHEME: 'http',
+    OMNI_GATEWAY_API_LIMIT: '100000',
     JOB_BACKOFF_MS: '50',
     HTTP_BACKOFF_BASE_MS: '5',
     HTTP_BACKOFF_MAX_MS: '50',

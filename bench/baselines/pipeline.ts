@@ -10,6 +10,10 @@
  * `POST /run` with `{"addons": [<provision body of the Heroku stand-in's createAddon>, ...]}` runs
  * them all and answers `{ms, provisioned, failed, waits, retries, cpuMs, reasons}` when every one
  * has finished. `GET /healthz` answers 200.
+ *
+ * On the omni target the add-ons share the region's first gateway, made by the product's warm-up
+ * before any round: the baseline finds it by name once and hands every add-on a place on it (the
+ * bench's stand-in lets one gateway hold every add-on), with no Redis behind the pool.
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import { encryptionKeyBytes, loadConfigOrExit, secretValues } from '../../src/config';
@@ -20,8 +24,12 @@ import { createAnypointClient } from '../../src/clients/anypoint';
 import { createHerokuClients } from '../../src/clients/heroku';
 import { isPermanent } from '../../src/clients/errors';
 import { PermanentFailure, Wait } from '../../src/engine';
+import { stepsOf } from '../../src/engine';
 import { PROVISION, type WorkflowDeps } from '../../src/workflows';
 import type { AddonStore } from '../../src/store/addons';
+import type { GatewayRecord, GatewayStore } from '../../src/store/gateways';
+import { targetForPlan } from '../../src/domain/targets';
+import { gatewayNameFor } from '../../src/domain/targets';
 
 interface ProvisionBody {
   uuid: string;
@@ -56,13 +64,35 @@ const memoryStore = {
 } as unknown as AddonStore;
 
 const clientOpts = { logger };
+const anypoint = createAnypointClient(config, clientOpts);
+
+/** The region's first gateway, found once by name (the product's warm-up made it). */
+let firstGateway: Promise<GatewayRecord> | undefined;
+function gatewayOf(): Promise<GatewayRecord> {
+  firstGateway ??= (async () => {
+    const name = gatewayNameFor('us', 1);
+    const gw = await anypoint.gateways.findByName(name);
+    if (!gw?.publicUrl) throw new Error(`no running gateway ${name}: the product's warm-up makes it`);
+    const at = new Date().toISOString();
+    return { slot: 'us-1', region: 'us', n: 1, name, state: 'running', gatewayId: gw.id, publicUrl: gw.publicUrl, runtimeVersion: gw.runtimeVersion, apiLimit: gw.apiLimit, createdAt: at, updatedAt: at, timeline: [], rev: 1 };
+  })();
+  return firstGateway;
+}
+const memoryPool = {
+  reserve: async () => ({ slot: 'us-1', created: false }),
+  get: async () => gatewayOf(),
+  release: async () => 1,
+} as unknown as GatewayStore;
+
 const deps: WorkflowDeps = {
   config,
   logger,
   store: memoryStore,
   box,
-  anypoint: createAnypointClient(config, clientOpts),
+  anypoint,
   heroku: createHerokuClients(config, clientOpts),
+  gateways: memoryPool,
+  schedule: async () => undefined,
   now: () => new Date(),
 };
 
@@ -85,11 +115,21 @@ async function provisionOne(body: ProvisionBody, t: Tally): Promise<void> {
   const startedAt = new Date();
   records.set(
     uuid,
-    newRecord({ uuid, plan: body.plan, region: body.region, name: body.name ?? uuid, callbackUrl: body.callback_url, options: body.options ?? {}, oauthGrantSealed: grant, now: startedAt }),
+    newRecord({
+      uuid,
+      plan: body.plan,
+      target: targetForPlan(body.plan, { defaultTarget: config.ANYPOINT_DEFAULT_TARGET, planTargets: config.PLAN_TARGETS }),
+      region: body.region,
+      name: body.name ?? uuid,
+      callbackUrl: body.callback_url,
+      options: body.options ?? {},
+      oauthGrantSealed: grant,
+      now: startedAt,
+    }),
   );
   const done: string[] = [];
   try {
-    for (const step of PROVISION.steps) {
+    for (const step of stepsOf(PROVISION.steps, records.get(uuid) as AddonRecord)) {
       for (let tries = 1; ; tries++) {
         try {
           const rec = records.get(uuid) as AddonRecord;

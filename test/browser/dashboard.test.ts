@@ -59,7 +59,7 @@ it('signs in through the SSO form post and shows the add-on: name, plan and limi
   expect(await page.title()).toContain('Anypoint API Gateway');
   expect(await page.textContent('[data-testid="state"]')).toBe('provisioned');
   expect(await page.textContent('[data-testid="plan"]')).toContain('1,000 requests / minute');
-  expect(await page.textContent('#proxy-url')).toBe(rec.resources.proxyUrl);
+  expect(await page.textContent('#proxy-url')).toBe(rec.placement!.proxyUrl);
   const body = await page.textContent('body');
   expect(body).toContain(rec.name);
   expect(body).toContain('ANYPOINT_API_GATEWAY_URL');
@@ -67,7 +67,7 @@ it('signs in through the SSO form post and shows the add-on: name, plan and limi
   expect(body).toContain('ada@example.com');
   expect(body).toContain('Premium');
   expect(await page.locator('table >> text=Applying the rate limit').count()).toBe(1);
-  expect(await page.getAttribute('a:has-text("open in API Manager")', 'href')).toContain(`/apis/${rec.resources.apiId}`);
+  expect(await page.getAttribute('a:has-text("open in API Manager")', 'href')).toContain(`/apis/${rec.placement!.apiId}`);
   // the session cookie is HttpOnly: page scripts cannot read it
   expect(await page.evaluate<string>('document.cookie')).not.toContain('aag_session');
   const cookies = await context.cookies();

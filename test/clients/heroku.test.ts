@@ -1,6 +1,5 @@
 import { validateUpstream } from '../../src/domain/upstream';
-import nock from 'nock';
-import { UpstreamError, isPermanent, isRetryable } from '../../src/clients/errors';
+import { UnexpectedResponseError, UpstreamError, isPermanent, isRetryable } from '../../src/clients/errors';
 import {
   RefreshingHerokuTokenSource,
   createHerokuClients,
@@ -8,7 +7,7 @@ import {
   type HerokuClientConfig,
   type HerokuTokenSource,
 } from '../../src/clients/heroku';
-import { HEROKU_API, HEROKU_ID, netError, recordingSleep, setupNock } from './helpers';
+import { HEROKU_API, HEROKU_APP_ID, HEROKU_ID, contractNock, expectViolation, herokuAddon, netError, recordingSleep, setupNock } from './helpers';
 
 setupNock();
 
@@ -31,6 +30,23 @@ function make(now: () => number = () => NOW) {
   return { ...createHerokuClients(cfg, { sleep: rec.sleep, random: () => 0.5, now }), delays: rec.delays };
 }
 
+/** A domain as the Platform API lists it. */
+function domain(hostname: string, kind: 'heroku' | 'custom') {
+  return {
+    acm_status: null,
+    acm_status_reason: null,
+    app: { id: HEROKU_APP_ID, name: 'myapp' },
+    cname: kind === 'custom' ? 'myapp-1a2b3c.herokudns.com' : null,
+    created_at: '2026-03-01T12:00:00Z',
+    hostname,
+    id: kind === 'custom' ? '9d8c7b6a-5f4e-4d3c-8b2a-190817263544' : '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+    kind,
+    sni_endpoint: null,
+    status: 'succeeded',
+    updated_at: '2026-03-01T12:00:00Z',
+  };
+}
+
 function staticTokens(token = 'access-token-aaaa1111', fresh = 'access-token-bbbb2222') {
   const src = { get: jest.fn(async () => token), refresh: jest.fn(async () => fresh) };
   return src satisfies HerokuTokenSource;
@@ -39,7 +55,7 @@ function staticTokens(token = 'access-token-aaaa1111', fresh = 'access-token-bbb
 describe('Heroku OAuth', () => {
   it('exchanges the grant: form-encoded code and client secret', async () => {
     let body = '';
-    nock(HEROKU_ID)
+    contractNock(HEROKU_ID)
       .post('/oauth/token', (b: string) => {
         body = b;
         return true;
@@ -57,13 +73,15 @@ describe('Heroku OAuth', () => {
   });
 
   it('refreshes with grant_type=refresh_token and keeps the refresh token when none comes back', async () => {
+    // Heroku always answers a refresh token (and today the same one); the client keeps the old one if not
+    expectViolation({ direction: 'response', message: "must have required property 'refresh_token'" });
     let body = '';
-    nock(HEROKU_ID)
+    contractNock(HEROKU_ID)
       .post('/oauth/token', (b: string) => {
         body = b;
         return true;
       })
-      .reply(200, { access_token: 'at-2', expires_in: 3600 });
+      .reply(200, { access_token: 'at-2', expires_in: 3600, token_type: 'Bearer' });
     const { oauth } = make();
     const t = await oauth.refresh('rt-1', 'user-9');
     expect(Object.fromEntries(new URLSearchParams(body))).toEqual({
@@ -75,7 +93,7 @@ describe('Heroku OAuth', () => {
   });
 
   it('an expired grant is permanent and the client secret never shows', async () => {
-    nock(HEROKU_ID)
+    contractNock(HEROKU_ID)
       .post('/oauth/token')
       .reply(401, { id: 'unauthorized', message: `Invalid grant for client_secret=${OAUTH_SECRET}` });
     const { oauth } = make();
@@ -90,7 +108,7 @@ describe('Heroku OAuth', () => {
   });
 
   it('a grant exchange that timed out or got reset is not repeated (a code works once)', async () => {
-    const scope = nock(HEROKU_ID).post('/oauth/token').replyWithError(netError('ECONNRESET'));
+    const scope = contractNock(HEROKU_ID).post('/oauth/token').replyWithError(netError('ECONNRESET'));
     const { oauth, delays } = make();
     const err = (await oauth.exchangeGrant('code').catch((e: unknown) => e)) as UpstreamError;
     expect(err.uncertain).toBe(true);
@@ -100,7 +118,7 @@ describe('Heroku OAuth', () => {
   });
 
   it('a refresh is retried on 500', async () => {
-    nock(HEROKU_ID).post('/oauth/token').reply(500).post('/oauth/token').reply(200, { access_token: 'at-3', refresh_token: 'rt-3' });
+    contractNock(HEROKU_ID).post('/oauth/token').reply(500).post('/oauth/token').reply(200, { access_token: 'at-3', refresh_token: 'rt-3', expires_in: 28800, token_type: 'Bearer' });
     const { oauth, delays } = make();
     await expect(oauth.refresh('rt-1')).resolves.toMatchObject({ accessToken: 'at-3' });
     expect(delays).toHaveLength(1);
@@ -110,7 +128,7 @@ describe('Heroku OAuth', () => {
 describe('RefreshingHerokuTokenSource', () => {
   it('hands out the stored token, refreshes near expiry, stores the new tokens', async () => {
     let now = NOW;
-    nock(HEROKU_ID).post('/oauth/token').reply(200, { access_token: 'at-new', refresh_token: 'rt-new', expires_in: 28800 });
+    contractNock(HEROKU_ID).post('/oauth/token').reply(200, { access_token: 'at-new', refresh_token: 'rt-new', expires_in: 28800, token_type: 'Bearer' });
     const { oauth } = make(() => now);
     const saved: unknown[] = [];
     const src = new RefreshingHerokuTokenSource({
@@ -128,7 +146,7 @@ describe('RefreshingHerokuTokenSource', () => {
   });
 
   it('concurrent refreshes share one request; a stale 401 reuses the newer token', async () => {
-    const scope = nock(HEROKU_ID).post('/oauth/token').delay(10).reply(200, { access_token: 'at-new', refresh_token: 'rt' });
+    const scope = contractNock(HEROKU_ID).post('/oauth/token').delay(10).reply(200, { access_token: 'at-new', refresh_token: 'rt', expires_in: 28800, token_type: 'Bearer' });
     const { oauth } = make();
     const src = new RefreshingHerokuTokenSource({
       tokens: { accessToken: 'at-old', refreshToken: 'rt', expiresAt: new Date(NOW + 3_600_000).toISOString() },
@@ -144,23 +162,20 @@ describe('RefreshingHerokuTokenSource', () => {
 
 describe('Heroku Platform API', () => {
   const heroku = () =>
-    nock(HEROKU_API, {
+    contractNock(HEROKU_API, {
       reqheaders: { accept: 'application/vnd.heroku+json; version=3', authorization: 'Bearer access-token-aaaa1111' },
     });
 
   it('getAddon and getAppDomains with the v3 Accept header and the bearer token', async () => {
     heroku()
       .get(`/addons/${UUID}`)
-      .reply(200, { id: UUID, name: 'acme-gateway', state: 'provisioning', app: { id: 'app-id', name: 'myapp' }, plan: { name: 'anypoint-api-gateway:test' } })
-      .get('/apps/app-id/domains')
-      .reply(200, [
-        { hostname: 'www.example.com', kind: 'custom' },
-        { hostname: 'myapp-1a2b3c.herokuapp.com', kind: 'heroku' },
-      ]);
+      .reply(200, herokuAddon(UUID))
+      .get(`/apps/${HEROKU_APP_ID}/domains`)
+      .reply(200, [domain('www.example.com', 'custom'), domain('myapp-1a2b3c.herokuapp.com', 'heroku')]);
     const { platform } = make();
     const p = platform(staticTokens());
     const addon = await p.getAddon(UUID);
-    expect(addon?.app).toEqual({ id: 'app-id', name: 'myapp' });
+    expect(addon).toMatchObject({ id: UUID, state: 'provisioning', app: { id: HEROKU_APP_ID, name: 'myapp' } });
     const domains = await p.getAppDomains(addon!.app.id);
     expect(pickAppHost(domains)).toBe('myapp-1a2b3c.herokuapp.com');
   });
@@ -169,6 +184,21 @@ describe('Heroku Platform API', () => {
     heroku().get(`/addons/${UUID}`).reply(404, { id: 'not_found', message: 'Couldn’t find that add-on.' });
     const { platform } = make();
     expect(await platform(staticTokens()).getAddon(UUID)).toBeNull();
+  });
+
+  it('answers the client cannot use are UnexpectedResponseErrors', async () => {
+    expectViolation({ direction: 'response', message: "GET /addons/{add_on_identity} → 200 body: must have required property 'app'" });
+    expectViolation({ direction: 'response', message: 'GET /apps/{app_identity}/domains → 200 body: must be array' });
+    const { app: _app, ...withoutApp } = herokuAddon(UUID);
+    heroku()
+      .get(`/addons/${UUID}`)
+      .reply(200, withoutApp)
+      .get(`/apps/${HEROKU_APP_ID}/domains`)
+      .reply(200, { domains: [] });
+    const { platform } = make();
+    const p = platform(staticTokens());
+    await expect(p.getAddon(UUID)).rejects.toBeInstanceOf(UnexpectedResponseError);
+    await expect(p.getAppDomains(HEROKU_APP_ID)).rejects.toBeInstanceOf(UnexpectedResponseError);
   });
 
   it('setConfig PATCHes {config:[{name,value}]} as JSON', async () => {
@@ -198,9 +228,9 @@ describe('Heroku Platform API', () => {
       .post(`/addons/${UUID}/actions/provision`)
       .reply(500)
       .post(`/addons/${UUID}/actions/provision`)
-      .reply(200, { id: UUID, state: 'provisioned' })
+      .reply(200, herokuAddon(UUID, { state: 'provisioned' }))
       .post(`/addons/${UUID}/actions/deprovision`)
-      .reply(200, { id: UUID, state: 'deprovisioned' });
+      .reply(200, herokuAddon(UUID, { state: 'deprovisioned' }));
     const { platform, delays } = make();
     const p = platform(staticTokens());
     await p.provisionAction(UUID);
@@ -210,12 +240,12 @@ describe('Heroku Platform API', () => {
 
   it('on a 401: refresh once, retry once with the new token', async () => {
     const auths: unknown[] = [];
-    nock(HEROKU_API)
+    contractNock(HEROKU_API)
       .get(`/addons/${UUID}`)
       .times(2)
       .reply(function () {
         auths.push(this.req.headers.authorization);
-        return auths.length === 1 ? [401, { id: 'unauthorized' }] : [200, { id: UUID, app: { id: 'a', name: 'b' } }];
+        return auths.length === 1 ? [401, { id: 'unauthorized', message: 'Invalid credentials provided.' }] : [200, herokuAddon(UUID)];
       });
     const tokens = staticTokens();
     const { platform } = make();
@@ -225,7 +255,7 @@ describe('Heroku Platform API', () => {
   });
 
   it('a second 401 is permanent and names neither token', async () => {
-    nock(HEROKU_API).get(`/addons/${UUID}`).times(2).reply(401, { id: 'unauthorized', message: 'Invalid credentials provided.' });
+    contractNock(HEROKU_API).get(`/addons/${UUID}`).times(2).reply(401, { id: 'unauthorized', message: 'Invalid credentials provided.' });
     const tokens = staticTokens();
     const { platform } = make();
     const err = (await platform(tokens).getAddon(UUID).catch((e: unknown) => e)) as UpstreamError;

@@ -147,6 +147,8 @@ describe('PUT /heroku/resources/:id (plan change)', () => {
   it('changes the plan, queues a plan-change job; the same plan again is a 200 no-op', async () => {
     const body = provisionBody();
     await post(body);
+    // as the worker leaves it: provisioned, its policy on plan test
+    await ctx.store.update(body.uuid, (r) => ({ ...r, state: 'provisioned', placement: { target: 'omni', region: 'us', apiId: '1', policyId: '2', policyPlan: 'test' } }));
     const res = await put(body.uuid, { plan: 'premium', heroku_id: 'app123@heroku.com' });
     expect(res.status).toBe(200);
     expect(res.body.message).toEqual(expect.any(String));

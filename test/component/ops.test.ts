@@ -73,7 +73,7 @@ describe('/admin/queues', () => {
     expect(ok.text).toMatch(/<html/i);
   });
 
-  it('its API lists the three queues and shows job data without secrets', async () => {
+  it('its API lists the queue of every workflow and shows job data without secrets', async () => {
     const body = provisionBody();
     expect((await provision(body)).status).toBe(202);
     // job data holds ids only by design; a job that (wrongly) carried secrets is still shown redacted
@@ -86,7 +86,7 @@ describe('/admin/queues', () => {
       .set('Authorization', admin);
     expect(res.status).toBe(200);
     const queues = res.body.queues as { name: string; jobs: { id: string; data: Record<string, unknown> }[] }[];
-    expect(queues.map((q) => q.name).sort()).toEqual(['deprovision', 'plan-change', 'provision']);
+    expect(queues.map((q) => q.name).sort()).toEqual(['deprovision', 'gateway', 'gateway-remove', 'move', 'plan-change', 'provision', 'retire']);
     const jobs = queues.find((q) => q.name === 'provision')!.jobs;
     expect(jobs.find((j) => j.id === `provision_${body.uuid}`)?.data).toEqual({ id: body.uuid });
     expect(jobs.find((j) => j.id === `leak_${leaked.uuid}`)?.data).toEqual({ uuid: leaked.uuid, token: '[redacted]', nested: { client_secret: '[redacted]', oauth_grant: '[redacted]' } });

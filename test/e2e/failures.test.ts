@@ -2,7 +2,8 @@ import request from 'supertest';
 import { startStack, startUpstream, type Stack } from '../helpers/stack';
 
 /**
- * Failure paths against the stand-ins: a permanent refusal at each step ends in compensation (zero
+ * Failure paths against the stand-ins, on the ch2 target (a dedicated proxy per add-on), and for
+ * the omni target's shared gateway: a permanent refusal at each step ends in compensation (zero
  * resources, Heroku told "deprovision"); a deployment that never runs fails after the deadline;
  * 429/5xx bursts are ridden out; a DELETE in the middle of provisioning leaves nothing.
  */
@@ -11,7 +12,7 @@ let stack: Stack;
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
 
 beforeAll(async () => {
-  stack = await startStack('e2e-fail', { config: { DEPLOY_DEADLINE_MS: '1500' } });
+  stack = await startStack('e2e-fail', { config: { DEPLOY_DEADLINE_MS: '1500', ANYPOINT_DEFAULT_TARGET: 'ch2' } });
   upstream = await startUpstream();
 });
 afterAll(async () => {
@@ -24,22 +25,22 @@ afterEach(() => {
   stack.anypoint.configure({ failDeployments: false, neverReady: false, deployDelayMs: 150 });
 });
 
-function leftFor(uuid: string) {
-  const inv = stack.anypoint.inspect();
+function leftFor(uuid: string, s: Stack = stack) {
+  const inv = s.anypoint.inspect();
   const hex = uuid.replace(/-/g, '');
   return (
     inv.assets.filter((a) => a.assetId.includes(uuid)).length +
     inv.softDeletedAssets.filter((a) => a.assetId.includes(uuid)).length +
     inv.apis.filter((a) => String(a.assetId).includes(uuid)).length +
-    inv.applications.filter((a) => a.domain.includes(hex)).length
+    inv.applications.filter((a) => a.name.includes(hex)).length
   );
 }
 
 const anypointSteps: [string, { path: string; method?: string }][] = [
   ['createAsset', { path: '^/exchange/api/v2/organizations/', method: 'POST' }],
-  ['createApiInstance', { path: '/apis$', method: 'POST' }],
-  ['applyPolicy', { path: '/policies$', method: 'POST' }],
-  ['deployProxy', { path: '/deployments$', method: 'POST' }],
+  ['ch2.createApiInstance', { path: '/apis$', method: 'POST' }],
+  ['ch2.applyPolicy', { path: '/policies$', method: 'POST' }],
+  ['ch2.deployProxy', { path: '/deployments$', method: 'POST' }],
 ];
 
 describe('a permanent refusal at a step', () => {
@@ -68,7 +69,7 @@ describe('a permanent refusal at a step', () => {
     expect(stack.heroku.actionCount(uuid, 'provision')).toBe(0);
   });
 
-  it('a CloudHub deployment that fails → compensation', async () => {
+  it('a CloudHub 2.0 deployment that fails → compensation', async () => {
     stack.anypoint.configure({ failDeployments: true });
     const { uuid } = await stack.provision({ options: { upstream: upstream.url } });
     const rec = await stack.waitForState(uuid, 'failed');
@@ -92,8 +93,8 @@ describe('a permanent refusal at a step', () => {
 describe('transient trouble', () => {
   it('429 and 5xx bursts on every Anypoint and Heroku path → provisioned, one of everything', async () => {
     stack.anypoint.setFaults([
-      { path: '^/(exchange|apimanager|proxies|cloudhub)/', errorRate: 0.3, errorStatuses: [500, 502, 503] },
-      { path: '^/(exchange|apimanager|proxies|cloudhub)/', rateLimitRate: 0.2, retryAfterSeconds: 0 },
+      { path: '^/(exchange|apimanager|proxies|amc)/', errorRate: 0.3, errorStatuses: [500, 502, 503] },
+      { path: '^/(exchange|apimanager|proxies|amc)/', rateLimitRate: 0.2, retryAfterSeconds: 0 },
     ]);
     stack.heroku.setFaults([{ path: '*', status: 503, errorRate: 0.2 }]);
     const ids = await Promise.all(Array.from({ length: 5 }, () => stack.provision({ options: { upstream: upstream.url } })));
@@ -102,7 +103,7 @@ describe('transient trouble', () => {
       const inv = stack.anypoint.inspect();
       expect(inv.assets.filter((a) => a.assetId.includes(uuid))).toHaveLength(1);
       expect(inv.apis.filter((a) => String(a.assetId).includes(uuid))).toHaveLength(1);
-      expect(inv.applications.filter((a) => a.domain.includes(uuid.replace(/-/g, '')))).toHaveLength(1);
+      expect(inv.applications.filter((a) => a.name.includes(uuid.replace(/-/g, '')))).toHaveLength(1);
       expect(stack.heroku.actionCount(uuid, 'provision')).toBe(1);
     }
   });
@@ -110,13 +111,13 @@ describe('transient trouble', () => {
 
 describe('a transient failure that never ends', () => {
   it('gives up at PROVISION_DEADLINE_MS and compensates, so Heroku hears it from us', async () => {
-    const slow = await startStack('e2e-deadline', { config: { PROVISION_DEADLINE_MS: '800' } });
+    const slow = await startStack('e2e-deadline', { config: { PROVISION_DEADLINE_MS: '2000' } });
     try {
       slow.anypoint.setFaults([{ path: '/policies$', method: 'POST', status: 503 }]);
       const { uuid } = await slow.provision({ options: { upstream: upstream.url } });
       const rec = await slow.waitForState(uuid, 'failed', 15_000);
       expect(rec.failureReason).toMatch(/could not finish within .*503/);
-      expect(rec.timeline.some((e) => e.step === 'applyPolicy' && e.status === 'retrying')).toBe(true);
+      expect(rec.timeline.some((e) => e.step === 'omni.applyPolicy' && e.status === 'retrying')).toBe(true);
       const inv = slow.anypoint.inspect();
       expect(inv.assets.length + inv.apis.length + inv.applications.length).toBe(0);
       expect(slow.heroku.actionCount(uuid, 'deprovision')).toBe(1);
@@ -146,12 +147,46 @@ describe('DELETE while provisioning', () => {
   it('stops provisioning at the next step and tears down what exists: zero resources, tombstone', async () => {
     stack.anypoint.configure({ deployDelayMs: 1_000 });
     const { uuid } = await stack.provision({ options: { upstream: upstream.url } });
-    await stack.waitFor(uuid, (r) => !!r.resources.cloudHubName);
+    await stack.waitFor(uuid, (r) => !!r.placement?.applicationName);
     const del = await request(stack.app).delete(`/heroku/resources/${uuid}`).set('Authorization', stack.auth);
     expect(del.status).toBe(204);
     const rec = await stack.waitForState(uuid, 'deprovisioned', 15_000);
     expect(rec.provisionedAt).toBeUndefined();
     expect(leftFor(uuid)).toBe(0);
     expect(stack.heroku.actionCount(uuid, 'provision')).toBe(0);
+  });
+});
+
+describe("the omni target's shared gateway", () => {
+  it('a gateway the platform refuses to make: the add-on fails, saying so; nothing is left', async () => {
+    const omni = await startStack('e2e-gw-refused');
+    try {
+      omni.anypoint.setFaults([{ path: '/gateways$', method: 'POST', status: 403 }]);
+      const { uuid } = await omni.provision({ options: { upstream: upstream.url } });
+      const rec = await omni.waitForState(uuid, 'failed', 15_000);
+      expect(rec.failureReason).toMatch(/shared gateway could not be started/);
+      expect(leftFor(uuid, omni)).toBe(0);
+      expect(omni.anypoint.inspect().gateways).toHaveLength(0);
+      expect(omni.heroku.actionCount(uuid, 'deprovision')).toBe(1);
+      const slot = await omni.worker.gateways.get('us-1');
+      expect(slot?.state).toBe('failed');
+    } finally {
+      await omni.close();
+    }
+  });
+
+  it('a gateway that never runs: past OMNI_GATEWAY_DEADLINE_MS it is removed, its slot failed, the add-on failed', async () => {
+    const omni = await startStack('e2e-gw-stuck', { config: { OMNI_GATEWAY_DEADLINE_MS: '800' } });
+    try {
+      omni.anypoint.configure({ neverReady: true });
+      const { uuid } = await omni.provision({ options: { upstream: upstream.url } });
+      const rec = await omni.waitForState(uuid, 'failed', 15_000);
+      expect(rec.failureReason).toMatch(/shared gateway could not be started.*did not start within/);
+      // the gateway made for the slot does not stay behind
+      expect(omni.anypoint.inspect().gateways).toHaveLength(0);
+      expect(leftFor(uuid, omni)).toBe(0);
+    } finally {
+      await omni.close();
+    }
   });
 });

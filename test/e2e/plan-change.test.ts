@@ -29,15 +29,15 @@ it('a policy rewrite refused for good is shown on the timeline and not retried f
   expect((await put(rec.uuid, 'basic')).status).toBe(200);
   const failed = await stack.waitFor(rec.uuid, (r) => r.resources.planChangeFailedFor === 'basic');
   expect(failed.timeline.some((e) => e.workflow === 'plan-change' && e.step === 'applyPlan' && e.status === 'failed' && /refused \(400\)/.test(e.message ?? ''))).toBe(true);
-  expect(failed.resources.policyPlan).toBe('test');
+  expect(failed.placement?.policyPlan).toBe('test');
   // not re-driven: the sweeper leaves it alone
   expect((await stack.worker.sweeper!.sweepOnce())!.requeued.map((r) => r.id)).not.toContain(rec.uuid);
 
   stack.anypoint.clearFaults();
   expect((await put(rec.uuid, 'premium')).status).toBe(200);
-  const after = await stack.waitFor(rec.uuid, (r) => r.resources.policyPlan === 'premium');
+  const after = await stack.waitFor(rec.uuid, (r) => r.placement?.policyPlan === 'premium');
   expect(after.resources.planChangeFailedFor).toBeUndefined();
-  expect((await callGateway(after.resources.proxyUrl!)).headers['x-ratelimit-limit']).toBe('10000');
+  expect((await callGateway(after.placement!.proxyUrl!)).headers['x-ratelimit-limit']).toBe('10000');
 });
 
 it('a plan change whose job was lost is found by the sweeper and applied', async () => {
@@ -47,8 +47,8 @@ it('a plan change whose job was lost is found by the sweeper and applied', async
   expect(await stack.store.activeIds()).toContain(rec.uuid);
   const { requeued } = (await stack.worker.sweeper!.sweepOnce())!;
   expect(requeued).toContainEqual({ workflow: 'plan-change', id: rec.uuid, key: 'basic' });
-  const after = await stack.waitFor(rec.uuid, (r) => r.resources.policyPlan === 'basic');
-  expect((await callGateway(after.resources.proxyUrl!)).headers['x-ratelimit-limit']).toBe('1000');
+  const after = await stack.waitFor(rec.uuid, (r) => r.placement?.policyPlan === 'basic');
+  expect((await callGateway(after.placement!.proxyUrl!)).headers['x-ratelimit-limit']).toBe('1000');
   // once applied, the record leaves the sweeper's set
   expect(await stack.store.activeIds()).not.toContain(rec.uuid);
 });
@@ -57,9 +57,9 @@ it('basic → premium → basic: every change lands (a finished job never blocks
   const rec = await provisioned();
   for (const plan of ['basic', 'premium', 'basic']) {
     expect((await put(rec.uuid, plan)).status).toBe(200);
-    await stack.waitFor(rec.uuid, (r) => r.resources.policyPlan === plan);
+    await stack.waitFor(rec.uuid, (r) => r.placement?.policyPlan === plan);
   }
   const final = await stack.store.get(rec.uuid);
   expect(final?.plan).toBe('basic');
-  expect((await callGateway(final!.resources.proxyUrl!)).headers['x-ratelimit-limit']).toBe('1000');
+  expect((await callGateway(final!.placement!.proxyUrl!)).headers['x-ratelimit-limit']).toBe('1000');
 });

@@ -33,7 +33,7 @@ it('a provision / SSO / plan change / deprovision sequence logs no password, sal
   // a wrong password is logged as a 401, without the password
   expect((await request(stack.app).put(`/heroku/resources/${uuid}`).set('Authorization', 'Basic ' + Buffer.from('anypoint-api-gateway:wrong-password-123').toString('base64')).send({ plan: 'basic' })).status).toBe(401);
   expect((await request(stack.app).put(`/heroku/resources/${uuid}`).set('Authorization', stack.auth).send({ plan: 'basic' })).status).toBe(200);
-  await stack.waitFor(uuid, (r) => r.resources.policyPlan === 'basic');
+  await stack.waitFor(uuid, (r) => r.placement?.policyPlan === 'basic');
   expect((await request(stack.app).delete(`/heroku/resources/${uuid}`).set('Authorization', stack.auth)).status).toBe(204);
   await stack.waitForState(uuid, 'deprovisioned');
 

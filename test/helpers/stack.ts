@@ -38,8 +38,25 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(tag: string, opts: { config?: Record<string, string>; deployDelayMs?: number; hooks?: EngineHooks; seed?: number } = {}): Promise<Stack> {
-  const anypoint = createAnypointSandbox({ deployDelayMs: opts.deployDelayMs ?? 150, seed: opts.seed ?? 42 });
+export interface StackOptions {
+  config?: Record<string, string>;
+  /** CloudHub 2.0 proxy start, gateway creation, API go-live (ms). */
+  deployDelayMs?: number;
+  gatewayCreateDelayMs?: number;
+  apiGoLiveDelayMs?: number;
+  gatewayApiLimit?: number;
+  hooks?: EngineHooks;
+  seed?: number;
+}
+
+export async function startStack(tag: string, opts: StackOptions = {}): Promise<Stack> {
+  const anypoint = createAnypointSandbox({
+    deployDelayMs: opts.deployDelayMs ?? 150,
+    gatewayCreateDelayMs: opts.gatewayCreateDelayMs ?? 150,
+    apiGoLiveDelayMs: opts.apiGoLiveDelayMs ?? 20,
+    gatewayApiLimit: opts.gatewayApiLimit,
+    seed: opts.seed ?? 42,
+  });
   const heroku = createHerokuSandbox({});
   const a = await anypoint.start(0);
   const h = await heroku.start(0);
@@ -49,7 +66,6 @@ export async function startStack(tag: string, opts: { config?: Record<string, st
     ANYPOINT_BASE_URL: a.url,
     HEROKU_API_URL: h.url,
     HEROKU_ID_URL: h.url,
-    ANYPOINT_PROXY_SCHEME: 'http',
     ANYPOINT_ENVIRONMENT: 'Sandbox',
     HTTP_TIMEOUT_MS: '2000',
     HTTP_MAX_TRIES: '4',
@@ -111,11 +127,16 @@ export async function startStack(tag: string, opts: { config?: Record<string, st
   return stack;
 }
 
-/** Calls the proxy at `proxyUrl` (http://<name>.localhost:<port>/): connects to 127.0.0.1 with that Host. */
-export function callGateway(proxyUrl: string, path = '/'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+/**
+ * Calls `path` through the proxy at `proxyUrl` — a shared gateway's `http://127.0.0.1:<port>/<base
+ * path>/` or a dedicated proxy's `http://<name>.localhost:<port>/` — connecting to 127.0.0.1 with the
+ * URL's Host.
+ */
+export function callGateway(proxyUrl: string, path = '/', headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   const u = new URL(proxyUrl);
+  const full = `${u.pathname.replace(/\/+$/, '')}${path.startsWith('/') ? path : `/${path}`}`;
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: Number(u.port), path, method: 'GET', headers: { Host: u.host } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port: Number(u.port), path: full, method: 'GET', headers: { ...headers, Host: u.host } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));

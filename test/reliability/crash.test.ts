@@ -1,25 +1,41 @@
-import { crashCase, describeCrash } from './support/crash';
-import { figures, measured, ONE, stopAll } from './support/harness';
+import { CRASH_POINTS, crashCase, describeCrash } from './support/crash';
+import { figures, measured, ONE, ONE_CH2, stopAll } from './support/harness';
 
-/** Fast subset: two representative kill -9s of a real worker process (the full matrix is in slow/). */
+/** Fast subset: representative kill -9s of a real worker process (the full matrix is in slow/). */
 const fig = figures('crash-fast');
 
 afterAll(async () => {
   await stopAll();
 });
 
+/** One point per kind: an ordinary step, the shared gateway's creation, a dedicated proxy's deploy, the report to Heroku. */
+const picks = [
+  ['provision.createAsset:after', 'omni'],
+  ['gateway.createGateway:after', 'omni'],
+  ['provision.ch2.deployProxy:after', 'ch2'],
+  ['provision.reportProvisioned:after', 'ch2'],
+];
+const cases = CRASH_POINTS.filter((c) => picks.some(([point, target]) => c.point === point && c.target === target));
+
 describe('kill -9 of the worker process, then a restart', () => {
-  it.each(['provision.createAsset:after', 'provision.reportProvisioned:after'])('crash at %s: ends provisioned with one of everything, Heroku told once', async (point) => {
-    await measured(fig, { scenario: `crash at ${point}`, subset: 'fast', addons: 1 }, async () => {
-      const r = await crashCase(point);
-      expect(r.killed).toBe(true);
-      expect(r.final.state).toBe('provisioned');
-      expect(r.counts).toEqual(ONE);
-      expect(r.provisionActions).toBe(1);
-      expect(r.deprovisionActions).toBe(0);
-      expect(r.truthOk).toBe(true);
-      expect(r.leaked).toEqual([]);
-      return describeCrash(r);
-    });
-  }, 60_000);
+  it('covers each pick', () => expect(cases).toHaveLength(picks.length));
+
+  it.each(cases.map((c) => [`${c.point} (${c.target})`, c] as const))(
+    'crash at %s: ends provisioned with one of everything, Heroku told once',
+    async (_name, c) => {
+      await measured(fig, { scenario: `crash at ${c.point} (${c.target})`, subset: 'fast', addons: 1 }, async () => {
+        const r = await crashCase(c);
+        expect(r.killed).toBe(true);
+        expect(r.final.state).toBe('provisioned');
+        expect(r.counts).toEqual(c.target === 'ch2' ? ONE_CH2 : ONE);
+        expect(r.gateways.length).toBeLessThanOrEqual(1);
+        expect(r.provisionActions).toBe(1);
+        expect(r.deprovisionActions).toBe(0);
+        expect(r.truthOk).toBe(true);
+        expect(r.leaked).toEqual([]);
+        return describeCrash(r);
+      });
+    },
+    60_000,
+  );
 });

@@ -1,4 +1,3 @@
-import { cloudHubNameFor } from '../../src/domain/naming';
 import type { FaultRule as AnypointFault } from '@aag/standins';
 import type { HerokuFaultRule as HerokuFault } from '@aag/standins';
 import { describeStorm, faultStorm } from './support/faults';
@@ -16,7 +15,8 @@ describe('upstream faults', () => {
       const r = await faultStorm(20, { timeoutMs: 40_000 });
       expect(r.provisioned).toBe(20);
       expect(r.perAddonOk).toBe(20);
-      expect(r.totals).toEqual({ assets: 20, softDeletedAssets: 0, apis: 20, policies: 20, applications: 20 });
+      expect(r.totals).toEqual({ assets: 20, softDeletedAssets: 0, apis: 20, policies: 20, applications: 0 });
+      expect(r.gateways).toBe(1);
       expect(r.orphans).toBe(0);
       expect(r.actionsOk).toBe(20);
       expect(r.truthOk).toBe(20);
@@ -43,10 +43,11 @@ describe('a permanent 4xx at each step → compensation, zero orphans, Heroku to
     { step: 'exchangeGrant', heroku: [{ path: '/oauth/token', method: 'POST', status: 403 }], toldHeroku: false },
     { step: 'findUpstream', heroku: [{ path: '/apps/:app/domains', method: 'GET', status: 403 }], toldHeroku: true },
     { step: 'createAsset', anypoint: [{ path: `^/exchange/api/v2/organizations/${ORG}/assets/`, method: 'POST', status: 403 }], toldHeroku: true },
-    { step: 'createApiInstance', anypoint: [{ path: `^/apimanager/api/v1/organizations/${ORG}/environments/${ORG}/apis$`, method: 'POST', status: 403 }], toldHeroku: true },
-    { step: 'applyPolicy', anypoint: [{ path: '/apis/[^/]+/policies$', method: 'POST', status: 403 }], toldHeroku: true },
-    { step: 'deployProxy', anypoint: [{ path: '^/proxies/xapi/v1/.*/deployments$', method: 'POST', status: 403 }], toldHeroku: true },
-    { step: 'waitUntilRunning', late: (uuid) => [{ path: `^/cloudhub/api/v2/applications/${cloudHubNameFor(uuid)}$`, method: 'GET', status: 403 }], toldHeroku: true },
+    { step: 'omni.awaitGateway', anypoint: [{ path: `^/gatewaymanager/api/v1/organizations/${ORG}/environments/${ORG}/gateways$`, method: 'POST', status: 403 }], toldHeroku: true },
+    { step: 'omni.createApiInstance', anypoint: [{ path: `^/apimanager/api/v1/organizations/${ORG}/environments/${ORG}/apis$`, method: 'POST', status: 403 }], toldHeroku: true },
+    { step: 'omni.applyPolicy', anypoint: [{ path: '/apis/[^/]+/policies$', method: 'POST', status: 403 }], toldHeroku: true },
+    { step: 'omni.deploy', anypoint: [{ path: '^/proxies/xapi/v1/.*/deployments$', method: 'POST', status: 403 }], toldHeroku: true },
+    { step: 'omni.waitUntilLive', late: () => [{ path: `^/apimanager/api/v1/organizations/${ORG}/environments/${ORG}/apis/\\d+$`, method: 'GET', status: 403 }], toldHeroku: true },
     { step: 'setConfigVars', heroku: [{ path: '/addons/:addon/config', method: 'PATCH', status: 403 }], toldHeroku: true },
     { step: 'reportProvisioned', heroku: [{ path: '/addons/:addon/actions/provision', method: 'POST', status: 403 }], toldHeroku: true },
   ];
@@ -59,7 +60,7 @@ describe('a permanent 4xx at each step → compensation, zero orphans, Heroku to
       const { uuid, status } = await env.provision();
       expect(status).toBe(202);
       if (c.late) {
-        await env.waitFor(uuid, (r) => !!r.resources.deploymentId, 10_000, 'the deploy');
+        await env.waitFor(uuid, (r) => !!r.placement?.proxyDeploymentId, 10_000, 'the deploy');
         env.anypoint.setFaults(c.late(uuid));
       }
       const rec = await env.waitFor(uuid, (r) => r.state !== 'provisioning', 20_000, 'a final state');
@@ -67,7 +68,8 @@ describe('a permanent 4xx at each step → compensation, zero orphans, Heroku to
       env.heroku.clearFaults();
       await sleep(200);
       expect(rec.state).toBe('failed');
-      expect(rec.failureReason).toMatch(/refused \(403\)/);
+      // a gateway the platform refuses to make fails the add-on waiting for it, saying so
+      expect(rec.failureReason).toMatch(c.step === 'omni.awaitGateway' ? /shared gateway could not be started.*refused \(403\)/ : /refused \(403\)/);
       expect(rec.failureReason).not.toMatch(/Error:|at \w+ \(|stack/);
       expect(rec.herokuTokensSealed).toBeUndefined();
       const inv = env.anypoint.inspect();

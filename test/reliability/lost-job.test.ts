@@ -1,5 +1,5 @@
 
-import { countFor, figures, fmtCounts, measured, NONE, ONE, sleep, startEnv, startWorkers, stopAll, totals, truthOf, waitUntil, type Env, type InProcessWorkers } from './support/harness';
+import { countFor, figures, fmtCounts, measured, NONE, ONE_CH2, sleep, startEnv, startWorkers, stopAll, totals, truthOf, waitUntil, type Env, type InProcessWorkers } from './support/harness';
 
 /**
  * Lost jobs: the record says there is work (provisioning / deprovisioning) but its BullMQ job is
@@ -12,7 +12,8 @@ let env: Env;
 let workers: InProcessWorkers;
 
 beforeAll(async () => {
-  env = await startEnv('lost', { deployDelayMs: DEPLOY_DELAY_MS });
+  // dedicated proxies (ch2): their deployment takes DEPLOY_DELAY_MS, the window the jobs are lost in
+  env = await startEnv('lost', { deployDelayMs: DEPLOY_DELAY_MS, config: { ANYPOINT_DEFAULT_TARGET: 'ch2' } });
   workers = await startWorkers(env);
 });
 afterAll(async () => {
@@ -46,14 +47,14 @@ describe('lost jobs are found by the sweeper', () => {
       const took: number[] = [];
       await Promise.all(
         uuids.map(async (uuid) => {
-          await env.waitFor(uuid, (r) => !!r.resources.deploymentId, 10_000, 'the deployment to start');
+          await env.waitFor(uuid, (r) => !!r.placement?.proxyDeploymentId, 10_000, 'the deployment to start');
           await removeJob('provision', uuid);
           const t0 = Date.now();
           expect((await env.record(uuid))?.state).toBe('provisioning');
           const rec = await env.waitFor(uuid, (r) => r.state === 'provisioned', bound() + 5_000, 'provisioned after the job was lost');
           took.push(Date.now() - t0);
           expect(truthOf(env, rec).ok).toBe(true);
-          expect(countFor(env.anypoint.inspect(), uuid)).toEqual(ONE);
+          expect(countFor(env.anypoint.inspect(), uuid)).toEqual(ONE_CH2);
         }),
       );
       const worst = Math.max(...took);

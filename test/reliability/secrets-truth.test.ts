@@ -71,7 +71,7 @@ describe('secrets and truth to Heroku', () => {
       expect(failed.failureReason).toBeTruthy();
       for (const u of uuids.slice(2, 5)) await request(env.app).delete(`/heroku/resources/${u}`).set('Authorization', env.auth).expect(204);
       for (const u of uuids.slice(2, 5)) await env.waitFor(u, (r) => r.state === 'deprovisioned', 20_000);
-      await env.waitFor(uuids[0], (r) => r.resources.policyPlan === 'premium', 20_000);
+      await env.waitFor(uuids[0], (r) => r.placement?.policyPlan === 'premium', 20_000);
       await sleep(300);
 
       const jobs = [];

@@ -7,7 +7,10 @@ import {
   DEFAULT_CLIENT_SECRET,
   DEFAULT_ENVIRONMENTS,
   DEFAULT_ORG_ID,
+  DEFAULT_SPACES,
+  GATEWAY_VERSIONS,
   MULESOFT_POLICY_GROUP_ID,
+  RUNTIME_VERSIONS,
   type AnypointSandbox,
   type FaultRule,
 } from '@aag/standins';
@@ -92,70 +95,97 @@ function createAsset(c: Client, assetId: string, opts: { sync?: boolean; version
   return opts.sync === false ? req : req.set('x-sync-publication', 'true');
 }
 
-function createApi(c: Client, assetId: string, uri = upstreamUrl, label = 'my-addon') {
-  return c.post(APIS).send({
-    spec: { groupId: ORG, assetId, version: '1.0.0' },
-    instanceLabel: label,
-    technology: 'mule4',
-    endpoint: {
-      type: 'http',
-      uri,
-      proxyUri: 'http://0.0.0.0:8081/',
-      isCloudHub: true,
-      deploymentType: 'CH',
-      muleVersion4OrAbove: true,
-      referencesUserDomain: false,
-      responseTimeout: null,
-      validation: 'NOT_APPLICABLE',
-      proxyTemplate: { assetVersion: '2.0.2' },
-    },
-  });
+type Kind = 'ch2' | 'omni';
+
+function createApi(c: Client, assetId: string, uri = upstreamUrl, label = 'my-addon', kind: Kind = 'ch2', basePath = `/${assetId}`) {
+  const endpoint =
+    kind === 'ch2'
+      ? {
+          type: 'http',
+          uri,
+          proxyUri: 'http://0.0.0.0:8081/',
+          isCloudHub: null,
+          deploymentType: 'CH2',
+          muleVersion4OrAbove: true,
+          referencesUserDomain: null,
+          responseTimeout: null,
+          validation: 'NOT_APPLICABLE',
+          proxyTemplate: { assetVersion: '2.0.2' },
+        }
+      : { type: 'http', uri, proxyUri: `http://0.0.0.0:8081${basePath}`, isCloudHub: null, deploymentType: 'HY' };
+  return c.post(APIS).send({ spec: { groupId: ORG, assetId, version: '1.0.0' }, instanceLabel: label, technology: kind === 'ch2' ? 'mule4' : 'flexGateway', endpoint });
 }
 
 const rateLimiting = (maximumRequests: number, timePeriodInMilliseconds = 60_000, exposeHeaders = true) => ({
   groupId: MULESOFT_POLICY_GROUP_ID,
   assetId: 'rate-limiting',
-  assetVersion: '1.4.0',
+  assetVersion: '1.4.1',
   configurationData: { rateLimits: [{ maximumRequests, timePeriodInMilliseconds }], exposeHeaders, clusterizable: true },
   pointcutData: null,
   disabled: false,
 });
 
-function deploy(c: Client, apiId: number, applicationName: string, extra: Record<string, unknown> = {}) {
+const SPACE = DEFAULT_SPACES[0];
+const LTS = RUNTIME_VERSIONS[0].tag;
+const GATEWAYS = `/gatewaymanager/api/v1/organizations/${ORG}/environments/${ENV}/gateways`;
+const AMC = `/amc/application-manager/api/v2/organizations/${ORG}/environments/${ENV}/deployments`;
+
+function deployCh2(c: Client, apiId: number, applicationName: string, extra: Record<string, unknown> = {}) {
   return c.post(deploymentsPath(apiId)).send({
-    type: 'CH',
+    type: 'CH2',
+    targetId: SPACE.id,
+    targetName: SPACE.name,
     applicationName,
     environmentId: ENV,
     environmentName: 'Sandbox',
-    gatewayVersion: '4.4.0',
+    gatewayVersion: LTS,
     overwrite: false,
     ...extra,
   });
 }
 
-async function appStatus(c: Client, name: string) {
-  const res = await c.get(`/cloudhub/api/v2/applications/${name}`).set('X-ANYPNT-ENV-ID', ENV).expect(200);
-  return res.body as { status: string; deploymentUpdateStatus: string | null; fullDomain: string };
+function createGateway(c: Client, name: string, extra: Record<string, unknown> = {}) {
+  return c.post(GATEWAYS).send({ name, targetId: SPACE.id, runtimeVersion: GATEWAY_VERSIONS.lts[0], releaseChannel: 'lts', size: 'small', ...extra });
 }
 
-async function waitStarted(c: Client, name: string) {
+async function runningGateway(c: Client, name: string): Promise<{ id: string; publicUrl: string; runtimeVersion: string }> {
+  const made = (await createGateway(c, name).expect(201)).body as { id: string; runtimeVersion: string; configuration: { ingress: { publicUrl: string } } };
   for (let i = 0; i < 100; i++) {
-    const app = await appStatus(c, name);
-    if (app.status === 'STARTED' && app.deploymentUpdateStatus === null) return app;
+    if ((await c.get(`${GATEWAYS}/${made.id}/status`).expect(200)).body.running) return { id: made.id, publicUrl: made.configuration.ingress.publicUrl, runtimeVersion: made.runtimeVersion };
     await sleep(20);
   }
-  throw new Error(`${name} never started`);
+  throw new Error(`gateway ${name} never ran`);
 }
 
-/** Full chain: asset, instance, optional rate limit, deployment, running. */
-async function provision(c: Client, name: string, limit?: number, uri = upstreamUrl) {
+function deployHy(c: Client, apiId: number, g: { id: string; runtimeVersion: string }, name = 'gw') {
+  return c.post(deploymentsPath(apiId)).send({ type: 'HY', targetId: g.id, targetName: name, gatewayVersion: g.runtimeVersion, environmentId: ENV, environmentName: 'Sandbox', overwrite: false });
+}
+
+async function amcByName(c: Client, name: string) {
+  const list = (await c.get(AMC).expect(200)).body as { items: { id: string; name: string }[] };
+  const hit = list.items.find((i) => i.name === name);
+  return hit ? ((await c.get(`${AMC}/${hit.id}`).expect(200)).body as { id: string; status: string; application: { status: string }; target: { deploymentSettings: { http: { inbound: { publicUrl: string } } } } }) : null;
+}
+
+async function waitLive(c: Client, apiId: number) {
+  for (let i = 0; i < 100; i++) {
+    if ((await c.get(`${APIS}/${apiId}`).expect(200)).body.status === 'active') return;
+    await sleep(20);
+  }
+  throw new Error(`API ${apiId} never went live`);
+}
+
+/** Full chain: asset, instance, optional rate limit, deployment (a CloudHub 2.0 proxy, or on `gateway`), live. Returns its proxy URL. */
+async function provision(c: Client, name: string, limit?: number, uri = upstreamUrl, gateway?: { id: string; runtimeVersion: string; publicUrl: string }) {
   await createAsset(c, name).expect(201);
-  const api = (await createApi(c, name, uri).expect(201)).body as { id: number };
+  const api = (await createApi(c, name, uri, 'my-addon', gateway ? 'omni' : 'ch2').expect(201)).body as { id: number };
   let policyId: number | undefined;
   if (limit !== undefined) policyId = (await c.post(`${APIS}/${api.id}/policies`).send(rateLimiting(limit)).expect(201)).body.id;
-  await deploy(c, api.id, name).expect(201);
-  const app = await waitStarted(c, name);
-  return { apiId: api.id, policyId, fullDomain: app.fullDomain };
+  if (gateway) await deployHy(c, api.id, gateway).expect(201);
+  else await deployCh2(c, api.id, name).expect(201);
+  await waitLive(c, api.id);
+  const proxyUrl = gateway ? `${gateway.publicUrl}/${name}/` : (await amcByName(c, name))!.target.deploymentSettings.http.inbound.publicUrl + '/';
+  return { apiId: api.id, policyId, proxyUrl };
 }
 
 interface GwResponse {
@@ -163,12 +193,13 @@ interface GwResponse {
   headers: http.IncomingHttpHeaders;
   body: string;
 }
-/** A request to the gateway with the application's fullDomain as Host. */
-function gw(host: string, path = '/', method = 'GET', body?: string): Promise<GwResponse> {
-  const { port } = new URL(gatewayUrl);
+/** A request through a proxy URL (a gateway's `http://127.0.0.1:<port>/<base>/`, a proxy's `http://<name>.localhost:<port>/`). */
+function gw(proxyUrl: string, path = '/', method = 'GET', body?: string): Promise<GwResponse> {
+  const u = new URL(proxyUrl);
+  const full = `${u.pathname.replace(/\/+$/, '')}${path}`;
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path, method, headers: { host, 'content-type': 'text/plain', connection: 'close' }, agent: false },
+      { host: '127.0.0.1', port: u.port, path: full, method, headers: { host: u.host, 'content-type': 'text/plain', connection: 'close' }, agent: false },
       (res) => {
         let data = '';
         res.setEncoding('utf8');
@@ -423,118 +454,158 @@ describe('policies', () => {
   });
 });
 
-describe('deployments and CloudHub', () => {
+describe('CloudHub 2.0 proxies', () => {
+  it('offers its spaces and the runtime versions of new deployments; refuses a version past its support', async () => {
+    const c = await client();
+    const targets = (await c.get(`/proxies/xapi/v1/organizations/${ORG}/providers/MC/cloudhub2-deployment-targets`).query({ environmentId: ENV }).expect(200)).body;
+    expect(targets.map((t: { name: string }) => t.name)).toEqual(['Cloudhub-US-East-2', 'Cloudhub-EU-West-1']);
+    const versions = (await c.get(`/proxies/xapi/v1/organizations/${ORG}/targets/${SPACE.id}/runtimes/mule/versions`).query({ operation: 'newdeployment' }).expect(200)).body;
+    expect(versions.map((v: { tag: string }) => v.tag)).toContain(LTS);
+    await createAsset(c, 'old').expect(201);
+    const api = (await createApi(c, 'old').expect(201)).body.id as number;
+    expect((await deployCh2(c, api, 'old-app', { gatewayVersion: '4.4.0' }).expect(400)).body.message).toMatch(/4\.4\.0 is not supported/);
+  });
+
   it('enforces the naming rules and name uniqueness', async () => {
     const c = await client();
     await createAsset(c, 'names').expect(201);
     const api = (await createApi(c, 'names').expect(201)).body.id as number;
-    for (const bad of ['ab', 'a'.repeat(43), 'Upper-case', '-leading', 'trailing-', 'under_score']) {
-      await deploy(c, api, bad).expect(400);
-      await c.get(`/cloudhub/api/applications/domains/${bad}`).expect(400);
-    }
-    await deploy(c, api, 'x'.repeat(42), { type: 'CH2' }).expect(400);
-    sb.configure({ takenNames: ['someone-elses'] });
-    await deploy(c, api, 'someone-elses').expect(409);
-    expect((await c.get('/cloudhub/api/applications/domains/someone-elses').expect(200)).body).toEqual({ available: false });
-    expect((await c.get('/cloudhub/api/applications/domains/free-name').expect(200)).body).toEqual({ available: true });
-
-    await deploy(c, api, 'first-app').expect(201);
-    expect((await c.get('/cloudhub/api/applications/domains/first-app').expect(200)).body).toEqual({ available: false });
-    await deploy(c, api, 'first-app').expect(409); // same name without overwrite
-    await deploy(c, api, 'second-app').expect(409); // this API already runs elsewhere
+    for (const bad of ['ab', 'a'.repeat(43), 'Upper-case', '-leading', 'trailing-', 'under_score']) await deployCh2(c, api, bad).expect(400);
+    await deployCh2(c, api, 'first-app').expect(201);
+    await deployCh2(c, api, 'second-app').expect(409); // this API is already deployed
     await createAsset(c, 'other').expect(201);
     const other = (await createApi(c, 'other').expect(201)).body.id as number;
-    await deploy(c, other, 'first-app').expect(409); // another application's name
-    await deploy(c, other, 'first-app', { overwrite: true }).expect(409);
+    await deployCh2(c, other, 'first-app').expect(409); // another application's name
   });
 
-  it('goes DEPLOYING -> STARTED and the instance becomes active', async () => {
+  it('goes APPLYING → APPLIED + RUNNING with a public URL; the instance becomes active', async () => {
     const c = await client();
+    sb.configure({ deployDelayMs: 400 });
     await createAsset(c, 'life').expect(201);
     const api = (await createApi(c, 'life').expect(201)).body.id as number;
-    const d = await deploy(c, api, 'life-app').expect(201);
-    expect(d.body).toMatchObject({ id: expect.any(Number), applicationName: 'life-app', type: 'CH' });
-    const early = await appStatus(c, 'life-app');
-    expect(early).toMatchObject({ status: 'DEPLOYING', deploymentUpdateStatus: 'DEPLOYING' });
-    expect(early.fullDomain).toBe(`life-app.localhost:${new URL(gatewayUrl).port}`);
-    const st = await c.get(`${deploymentsPath(api)}/${d.body.id}/status`).expect(200);
-    expect(st.body).toEqual({ status: 'DEPLOYING', lastActiveDate: null, apiVersionStatus: 'unregistered' });
-    await waitStarted(c, 'life-app');
-    const st2 = await c.get(`${deploymentsPath(api)}/${d.body.id}/status`).expect(200);
-    expect(st2.body).toMatchObject({ status: 'STARTED', apiVersionStatus: 'active', lastActiveDate: expect.any(String) });
-    const inst = await c.get(`${APIS}/${api}`).expect(200);
-    expect(inst.body).toMatchObject({ status: 'active', deployment: { id: d.body.id, applicationName: 'life-app' } });
-
-    // Redeploy in place: the old version keeps reading STARTED while the update deploys.
-    await deploy(c, api, 'life-app', { overwrite: true, gatewayVersion: '4.5.0' }).expect(201);
-    expect(await appStatus(c, 'life-app')).toMatchObject({ status: 'STARTED', deploymentUpdateStatus: 'DEPLOYING' });
-    await waitStarted(c, 'life-app');
+    const d = await deployCh2(c, api, 'life-app').expect(201);
+    expect(d.body).toMatchObject({ id: expect.any(Number), applicationName: 'life-app', type: 'CH2', targetId: SPACE.id });
+    expect(await amcByName(c, 'life-app')).toMatchObject({ status: 'APPLYING', application: { status: 'NOT_RUNNING' } });
+    expect((await c.get(`${deploymentsPath(api)}/${d.body.id}/status`).expect(200)).body).toEqual({ status: 'deploying' });
+    await waitLive(c, api);
+    const app = (await amcByName(c, 'life-app'))!;
+    expect(app).toMatchObject({ status: 'APPLIED', application: { status: 'RUNNING' } });
+    expect(app.target.deploymentSettings.http.inbound.publicUrl).toBe(`http://life-app.localhost:${new URL(gatewayUrl).port}`);
+    expect((await c.get(`${deploymentsPath(api)}/${d.body.id}/status`).expect(200)).body).toEqual({ status: 'deployed' });
+    expect((await c.get(`${APIS}/${api}`).expect(200)).body).toMatchObject({ status: 'active', deployment: { id: d.body.id, applicationName: 'life-app', type: 'CH2' } });
+    expect((await c.get(deploymentsPath(api)).expect(200)).body).toHaveLength(1);
     await c.get(`${deploymentsPath(api)}/424242/status`).expect(404);
   });
 
-  it('ends DEPLOY_FAILED with failDeployments and stays DEPLOYING with neverReady', async () => {
+  it('ends FAILED with failDeployments and stays APPLYING with neverReady', async () => {
     const c = await client();
     sb.configure({ failDeployments: true });
     await createAsset(c, 'fails').expect(201);
     const a = (await createApi(c, 'fails').expect(201)).body.id as number;
-    const d = await deploy(c, a, 'fails-app').expect(201);
+    const d = await deployCh2(c, a, 'fails-app').expect(201);
     sb.configure({ failDeployments: false, neverReady: true });
     await createAsset(c, 'stuck').expect(201);
     const b = (await createApi(c, 'stuck').expect(201)).body.id as number;
-    await deploy(c, b, 'stuck-app').expect(201);
+    await deployCh2(c, b, 'stuck-app').expect(201);
     await sleep(150);
-    expect(await appStatus(c, 'fails-app')).toMatchObject({ status: 'DEPLOY_FAILED' });
-    expect((await c.get(`${deploymentsPath(a)}/${d.body.id}/status`).expect(200)).body.status).toBe('DEPLOY_FAILED');
-    expect(await appStatus(c, 'stuck-app')).toMatchObject({ status: 'DEPLOYING', deploymentUpdateStatus: 'DEPLOYING' });
+    expect((await amcByName(c, 'fails-app'))?.status).toBe('FAILED');
+    expect((await c.get(`${deploymentsPath(a)}/${d.body.id}/status`).expect(200)).body.status).toBe('failed');
+    expect((await amcByName(c, 'stuck-app'))?.status).toBe('APPLYING');
   });
 
-  it('needs X-ANYPNT-ENV-ID, scopes apps by environment and deletes them', async () => {
+  it('pages the Application Manager list and deletes a proxy application', async () => {
     const c = await client();
     await createAsset(c, 'ch').expect(201);
     const api = (await createApi(c, 'ch').expect(201)).body.id as number;
-    await deploy(c, api, 'ch-app').expect(201);
-    deliberately({ where: 'header', message: 'X-ANYPNT-ENV-ID' }, 1);
-    await c.get('/cloudhub/api/v2/applications/ch-app').expect(400);
-    await c.get('/cloudhub/api/v2/applications/ch-app').set('X-ANYPNT-ENV-ID', 'bogus').expect(400);
-    await c.get('/cloudhub/api/v2/applications/ch-app').set('X-ANYPNT-ENV-ID', PROD).expect(404);
-    await c.get('/cloudhub/api/v2/applications/ch-app').set('X-ANYPNT-ENV-ID', ENV).set('X-ANYPNT-ORG-ID', 'foreign').expect(403);
-    await c.del('/cloudhub/api/v2/applications/ch-app').set('X-ANYPNT-ENV-ID', ENV).expect(204);
-    await c.del('/cloudhub/api/v2/applications/ch-app').set('X-ANYPNT-ENV-ID', ENV).expect(404);
-    await c.get('/cloudhub/api/v2/applications/ch-app').set('X-ANYPNT-ENV-ID', ENV).expect(404);
+    await deployCh2(c, api, 'ch-app').expect(201);
+    const page = (await c.get(AMC).query({ offset: 0, limit: 1 }).expect(200)).body;
+    expect(page).toMatchObject({ total: 1, items: [{ name: 'ch-app', target: { provider: 'MC', targetId: SPACE.id } }] });
+    const id = page.items[0].id as string;
+    await c.get(`/amc/application-manager/api/v2/organizations/${ORG}/environments/${PROD}/deployments/${id}`).expect(404);
+    await c.del(`${AMC}/${id}`).expect(204);
+    await c.del(`${AMC}/${id}`).expect(404);
     expect((await c.get(`${APIS}/${api}`).expect(200)).body.deployment).toBeUndefined();
-    expect((await c.get('/cloudhub/api/applications/domains/ch-app').expect(200)).body.available).toBe(true);
   });
 });
 
-describe('gateway', () => {
-  it('forwards method, path, query, headers and body to the upstream', async () => {
+describe('managed Omni Gateways', () => {
+  it('creates a gateway (APPLYING, then RUNNING) with its API limit and its own public URL; validates; names are unique', async () => {
     const c = await client();
-    const { fullDomain } = await provision(c, 'echo-app');
-    const res = await gw(fullDomain, '/things/1?x=y&z=1', 'POST', 'hello');
+    const versions = (await c.get('/gatewaymanager/xapi/v1/gateway/versions').expect(200)).body;
+    expect(versions.channels.lts.versions[0].displayName).toBe(GATEWAY_VERSIONS.lts[0]);
+    deliberately({ where: 'body', message: 'name' }, 1);
+    await createGateway(c, 'Bad_Name').expect(400);
+    await createGateway(c, 'gw-a', { runtimeVersion: '1.0.0' }).expect(400);
+    await createGateway(c, 'gw-a', { targetId: '00000000-0000-4000-8000-000000000000' }).expect(400);
+    const made = (await createGateway(c, 'gw-a').expect(201)).body;
+    expect(made).toMatchObject({ name: 'gw-a', status: 'APPLYING', apiLimit: 50, targetId: SPACE.id });
+    expect(made.configuration.ingress.publicUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await createGateway(c, 'gw-a').expect(409);
+    expect((await c.get(`${GATEWAYS}/${made.id}/status`).expect(200)).body).toEqual({ status: 'APPLYING', ready: false, running: false });
+    await sleep(350);
+    expect((await c.get(`${GATEWAYS}/${made.id}/status`).expect(200)).body).toEqual({ status: 'RUNNING', ready: true, running: true });
+    const list = (await c.get(GATEWAYS).query({ name: 'gw-a' }).expect(200)).body;
+    expect(list).toMatchObject({ totalElements: 1, content: [{ id: made.id, name: 'gw-a', status: 'RUNNING' }] });
+  });
+
+  it('deploys flexGateway APIs only, with the gateway’s version, up to its API limit; a gateway with APIs cannot be deleted', async () => {
+    const c = await client();
+    sb.configure({ gatewayApiLimit: 2 });
+    const g = await runningGateway(c, 'gw-b');
+    await createAsset(c, 'mule').expect(201);
+    const mule = (await createApi(c, 'mule').expect(201)).body.id as number;
+    await deployHy(c, mule, g).expect(400);
+    const ids: number[] = [];
+    for (const name of ['one', 'two', 'three']) {
+      await createAsset(c, name).expect(201);
+      ids.push((await createApi(c, name, upstreamUrl, 'my-addon', 'omni').expect(201)).body.id);
+    }
+    await deployHy(c, ids[0], { ...g, runtimeVersion: '1.9.9' }).expect(400);
+    await deployHy(c, ids[0], g).expect(201);
+    await deployHy(c, ids[1], g).expect(201);
+    await deployHy(c, ids[2], g).expect(409);
+    await c.del(`${GATEWAYS}/${g.id}`).expect(409);
+    for (const id of ids.slice(0, 2)) await c.del(`${APIS}/${id}`).expect(204);
+    await c.del(`${GATEWAYS}/${g.id}`).expect(204);
+    await c.get(`${GATEWAYS}/${g.id}`).expect(404);
+    await expect(gw(`${g.publicUrl}/one/`)).rejects.toThrow();
+  });
+});
+
+describe('data plane', () => {
+  it('a proxy forwards method, path, query, headers and body to the upstream', async () => {
+    const c = await client();
+    const { proxyUrl } = await provision(c, 'echo-app');
+    const res = await gw(proxyUrl, '/things/1?x=y&z=1', 'POST', 'hello');
     expect(res.status).toBe(200);
     expect(res.headers['x-upstream']).toBe('yes');
     const seen = JSON.parse(res.body);
     expect(seen).toMatchObject({ method: 'POST', url: '/things/1?x=y&z=1', body: 'hello' });
     expect(seen.headers.host).toBe(new URL(upstreamUrl).host);
-    expect(seen.headers['x-forwarded-host']).toBe(fullDomain);
-    expect(seen.headers.connection).not.toBe('close');
+    expect(seen.headers['x-forwarded-host']).toBe(new URL(proxyUrl).host);
   });
 
-  it('keeps the base path of endpoint.uri', async () => {
+  it('a gateway routes by base path, keeps the base path of endpoint.uri, and keeps its APIs apart', async () => {
     const c = await client();
-    const { fullDomain } = await provision(c, 'base-app', undefined, `${upstreamUrl}/base/`);
-    expect(JSON.parse((await gw(fullDomain, '/x?q=1')).body).url).toBe('/base/x?q=1');
+    const g = await runningGateway(c, 'gw-c');
+    const a = await provision(c, 'alpha', 1, upstreamUrl, g);
+    const b = await provision(c, 'beta', undefined, `${upstreamUrl}/base/`, g);
+    expect(JSON.parse((await gw(a.proxyUrl, '/x?q=1')).body).url).toBe('/x?q=1');
+    expect(JSON.parse((await gw(b.proxyUrl, '/x?q=1')).body).url).toBe('/base/x?q=1');
+    expect((await gw(a.proxyUrl)).status).toBe(429); // alpha's limit of 1 is spent…
+    expect((await gw(b.proxyUrl)).status).toBe(200); // …beta has none
+    expect((await gw(`${g.publicUrl}/gamma/`)).status).toBe(404);
   });
 
-  it('answers 404 for unknown or unstarted apps and 502 when the upstream fails', async () => {
+  it('answers 404 for unknown or unstarted proxies and 502 when the upstream fails', async () => {
     const c = await client();
-    expect((await gw('nobody.localhost')).status).toBe(404);
-    expect((await gw('127.0.0.1')).status).toBe(404);
+    expect((await gw(`http://nobody.localhost:${new URL(gatewayUrl).port}/`)).status).toBe(404);
+    expect((await gw(`${gatewayUrl}/`)).status).toBe(404);
     sb.configure({ neverReady: true });
     await createAsset(c, 'slow').expect(201);
     const api = (await createApi(c, 'slow').expect(201)).body.id as number;
-    await deploy(c, api, 'slow-app').expect(201);
-    expect((await gw('slow-app.localhost')).status).toBe(404);
+    await deployCh2(c, api, 'slow-app').expect(201);
+    expect((await gw(`http://slow-app.localhost:${new URL(gatewayUrl).port}/`)).status).toBe(404);
     sb.configure({ neverReady: false });
 
     // A port nobody listens on.
@@ -542,42 +613,39 @@ describe('gateway', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
     await new Promise<void>((r) => closed.close(() => r()));
-    const { fullDomain } = await provision(c, 'dead-app', undefined, deadUrl);
-    expect((await gw(fullDomain)).status).toBe(502);
+    const { proxyUrl } = await provision(c, 'dead-app', undefined, deadUrl);
+    expect((await gw(proxyUrl)).status).toBe(502);
   });
 
   it('enforces the rate limit and picks up a policy update on the next request', async () => {
     const c = await client();
-    const { apiId, policyId, fullDomain } = await provision(c, 'limited-app', 2);
-    const r1 = await gw(fullDomain);
+    const { apiId, policyId, proxyUrl } = await provision(c, 'limited-app', 2);
+    const r1 = await gw(proxyUrl);
     expect(r1.status).toBe(200);
     expect(r1.headers['x-ratelimit-limit']).toBe('2');
     expect(r1.headers['x-ratelimit-remaining']).toBe('1');
-    expect((await gw(fullDomain)).headers['x-ratelimit-remaining']).toBe('0');
-    const over = await gw(fullDomain);
+    expect((await gw(proxyUrl)).headers['x-ratelimit-remaining']).toBe('0');
+    const over = await gw(proxyUrl);
     expect(over.status).toBe(429);
     expect(over.headers['x-ratelimit-limit']).toBe('2');
-    expect(over.headers['x-ratelimit-remaining']).toBe('0');
     expect(Number(over.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
 
     await c.patch(`${APIS}/${apiId}/policies/${policyId}`).send({ configurationData: rateLimiting(5, 60_000, false).configurationData }).expect(200);
-    const after = await gw(fullDomain);
+    const after = await gw(proxyUrl);
     expect(after.status).toBe(200);
     expect(after.headers['x-ratelimit-limit']).toBeUndefined(); // exposeHeaders: false
-    for (let i = 0; i < 4; i++) expect((await gw(fullDomain)).status).toBe(200);
-    const over2 = await gw(fullDomain);
-    expect(over2.status).toBe(429);
-    expect(over2.headers['x-ratelimit-limit']).toBe('5');
+    for (let i = 0; i < 4; i++) expect((await gw(proxyUrl)).status).toBe(200);
+    expect((await gw(proxyUrl)).headers['x-ratelimit-limit']).toBe('5');
 
     // A short window opens again once it has passed.
     await c.patch(`${APIS}/${apiId}/policies/${policyId}`).send({ configurationData: rateLimiting(1, 100).configurationData }).expect(200);
-    expect((await gw(fullDomain)).status).toBe(200);
-    expect((await gw(fullDomain)).status).toBe(429);
+    expect((await gw(proxyUrl)).status).toBe(200);
+    expect((await gw(proxyUrl)).status).toBe(429);
     await sleep(120);
-    expect((await gw(fullDomain)).status).toBe(200);
+    expect((await gw(proxyUrl)).status).toBe(200);
 
     await c.del(`${APIS}/${apiId}/policies/${policyId}`).expect(204);
-    for (let i = 0; i < 3; i++) expect((await gw(fullDomain)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await gw(proxyUrl)).status).toBe(200);
     const calls = await request(url).get('/__sandbox/calls').expect(200);
     expect(calls.body.gateway.rateLimited).toBe(3);
   });
@@ -591,27 +659,27 @@ describe('inspection and control endpoints', () => {
     expect(inv.assets.map((a: { assetId: string }) => a.assetId)).toEqual(['inv-app']);
     expect(inv.apis.map((a: { id: number }) => a.id)).toEqual([apiId]);
     expect(inv.policies).toHaveLength(1);
-    expect(inv.applications[0]).toMatchObject({ domain: 'inv-app', status: 'STARTED', apiId });
+    expect(inv.applications[0]).toMatchObject({ name: 'inv-app', status: 'APPLIED', applicationStatus: 'RUNNING', apiId });
     expect(inv.softDeletedAssets).toEqual([]);
     expect(sb.inspect()).toEqual(inv);
 
     const calls = (await request(url).get('/__sandbox/calls').expect(200)).body;
     expect(calls.counts['POST /accounts/api/v2/oauth2/token']).toBe(1);
     expect(calls.counts['POST /apimanager/api/v1/organizations/:orgId/environments/:envId/apis']).toBe(1);
-    expect(calls.counts['GET /cloudhub/api/v2/applications/:domain']).toBeGreaterThanOrEqual(1);
+    expect(calls.counts['GET /amc/application-manager/api/v2/organizations/:orgId/environments/:envId/deployments']).toBeGreaterThanOrEqual(1);
     expect(calls.calls[0]).toMatchObject({ method: 'POST', path: '/accounts/api/v2/oauth2/token', status: 200, ms: expect.any(Number) });
     expect(calls.total).toBe(calls.calls.length);
     expect((await request(url).get('/__sandbox/calls?limit=2').expect(200)).body.calls).toHaveLength(2);
 
-    await request(url).post('/__sandbox/config').send({ takenNames: ['a-b-c'], deployDelayMs: 5 }).expect(200);
-    expect((await request(url).get('/__sandbox/config').expect(200)).body).toMatchObject({ takenNames: ['a-b-c'], deployDelayMs: 5 });
+    await request(url).post('/__sandbox/config').send({ hardDeletionEnabled: false, deployDelayMs: 5 }).expect(200);
+    expect((await request(url).get('/__sandbox/config').expect(200)).body).toMatchObject({ hardDeletionEnabled: false, deployDelayMs: 5 });
     await request(url).post('/__sandbox/config').send({ nope: 1 }).expect(400);
     await request(url).post('/__sandbox/config').send({ failDeployments: 'yes' }).expect(400);
 
     await request(url).post('/__sandbox/reset').expect(204);
     const empty = (await request(url).get('/__sandbox/resources').expect(200)).body;
     expect([empty.assets, empty.apis, empty.policies, empty.applications]).toEqual([[], [], [], []]);
-    expect((await request(url).get('/__sandbox/config').expect(200)).body.takenNames).toEqual([]);
+    expect((await request(url).get('/__sandbox/config').expect(200)).body.hardDeletionEnabled).toBe(true);
     expect((await request(url).get('/__sandbox/calls').expect(200)).body.total).toBe(0);
   });
 

@@ -3,7 +3,10 @@ import { assetIdFor, cloudHubNameFor, isValidCloudHubName } from '../../src/doma
 import { findPlan, rateLimitConfiguration, PLANS } from '../../src/domain/plans';
 import { readSession, signSession, verifySso } from '../../src/domain/sso';
 import { validateUpstream } from '../../src/domain/upstream';
-import { canMove, newRecord, publicView } from '../../src/domain/addon';
+import { canMove, newRecord, pendingWork, publicView, type AddonRecord } from '../../src/domain/addon';
+import { basePathFor, gatewayNameFor, gatewayProxyUrl, parsePlanTargets, parseRegionSpaces, proxyAppNameFor, targetForPlan } from '../../src/domain/targets';
+import { parseRuntimeOption, pickRuntime, type RuntimeOption } from '../../src/domain/runtimes';
+import { regionOf } from '../../src/domain/regions';
 import { withEvent, TIMELINE_LIMIT } from '../../src/domain/progress';
 import { SecretBox } from '../../src/secrets';
 import { scrub } from '../../src/redact';
@@ -91,7 +94,7 @@ describe('add-on record', () => {
   });
 
   it('bounds the timeline and hides sealed secrets from the public view', () => {
-    let r = newRecord({ uuid: UUID, plan: 'test', region: 'us', name: 'n', options: {}, oauthGrantSealed: 'sealed', now: new Date() });
+    let r = newRecord({ uuid: UUID, plan: 'test', target: 'omni', region: 'us', name: 'n', options: {}, oauthGrantSealed: 'sealed', now: new Date() });
     for (let i = 0; i < TIMELINE_LIMIT + 10; i++) r = withEvent(r, { step: 'createAsset', status: 'retrying', at: String(i) });
     expect(r.timeline).toHaveLength(TIMELINE_LIMIT);
     expect(r.timeline[TIMELINE_LIMIT - 1].at).toBe(String(TIMELINE_LIMIT + 9));
@@ -131,5 +134,69 @@ describe('secret box IVs', () => {
     const box = new SecretBox(Buffer.alloc(32, 3));
     const ivs = new Set(Array.from({ length: 1000 }, () => box.seal('x').split('.')[1]));
     expect(ivs.size).toBe(1000);
+  });
+});
+
+describe('targets', () => {
+  it('parses PLAN_TARGETS and ANYPOINT_REGION_SPACES, naming what is wrong', () => {
+    expect(parsePlanTargets('premium:ch2, basic:omni')).toEqual({ premium: 'ch2', basic: 'omni' });
+    expect(parsePlanTargets('')).toEqual({});
+    expect(() => parsePlanTargets('premium:ch1')).toThrow(/premium:ch1/);
+    expect(parseRegionSpaces('us:Cloudhub-US-East-2,eu:Cloudhub-EU-West-1')).toEqual({ us: 'Cloudhub-US-East-2', eu: 'Cloudhub-EU-West-1' });
+    expect(() => parseRegionSpaces('us:Cloudhub-US-East-2')).toThrow(/region eu/);
+    expect(() => parseRegionSpaces('ap:Somewhere,us:a,eu:b')).toThrow(/ap:Somewhere/);
+  });
+
+  it('a plan runs on its PLAN_TARGETS target, else the default', () => {
+    const s = { defaultTarget: 'omni' as const, planTargets: { premium: 'ch2' as const } };
+    expect(targetForPlan('premium', s)).toBe('ch2');
+    expect(targetForPlan('basic', s)).toBe('omni');
+  });
+
+  it('derives deterministic names from the uuid and the region', () => {
+    expect(basePathFor(UUID.toUpperCase())).toBe('/0f8fad5bd9cb469fa16570867728950e');
+    expect(proxyAppNameFor(UUID)).toBe('aag-0f8fad5bd9cb469fa16570867728950e');
+    expect(proxyAppNameFor(UUID).length).toBeLessThanOrEqual(42);
+    expect(gatewayNameFor('eu', 3)).toBe('aag-eu-3');
+    expect(gatewayProxyUrl('https://gw.example/', '/abc')).toBe('https://gw.example/abc/');
+    expect(regionOf('amazon-web-services::eu-west-1')).toBe('eu');
+    expect(regionOf('us')).toBe('us');
+  });
+});
+
+describe('runtime versions', () => {
+  const offered = [
+    { baseVersion: '4.9.7', tag: '4.9.7:2', channel: 'LTS' },
+    { baseVersion: '4.11.2', tag: '4.11.2:1e', channel: 'EDGE' },
+    { baseVersion: '4.9.8', tag: '4.9.8:3', channel: 'LTS' },
+    '4.10.1:2e',
+    { version: '4.6.22' },
+  ].map(parseRuntimeOption) as RuntimeOption[];
+
+  it('picks the newest LTS the platform offers, never an Edge build', () => {
+    expect(pickRuntime(offered)).toEqual({ ok: true, value: '4.9.8:3' });
+  });
+
+  it('takes an operator pin only when it is offered, and says what is', () => {
+    expect(pickRuntime(offered, '4.9.7')).toEqual({ ok: true, value: '4.9.7:2' });
+    const refused = pickRuntime(offered, '4.4.0');
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.message).toMatch(/4\.4\.0 is not offered.*4\.9\.8:3/);
+    expect(pickRuntime(offered.filter((o) => o.channel === 'edge')).ok).toBe(false);
+  });
+});
+
+describe('pending work', () => {
+  const base = (extra: Partial<AddonRecord>): AddonRecord => ({ ...newRecord({ uuid: UUID, plan: 'basic', target: 'omni', region: 'us', name: 'n', options: {}, now: new Date() }), state: 'provisioned', ...extra });
+  const placed = { target: 'omni' as const, region: 'us' as const, policyId: 'p1', policyPlan: 'basic' };
+
+  it('one workflow at a time: retire, then a move, then a policy rewrite', () => {
+    expect(pendingWork(base({ placement: placed }))).toBeNull();
+    expect(pendingWork(base({ placement: placed, plan: 'test' }))).toEqual({ workflow: 'plan-change', key: 'test' });
+    expect(pendingWork(base({ placement: placed, plan: 'premium', target: 'ch2' }))).toEqual({ workflow: 'move', key: 'premium' });
+    expect(pendingWork(base({ placement: { ...placed, target: 'ch2' }, retired: placed, plan: 'premium', target: 'ch2' }))).toEqual({ workflow: 'retire' });
+    // a change refused for good is not re-driven until the plan changes again
+    expect(pendingWork(base({ placement: placed, plan: 'premium', target: 'ch2', resources: { planChangeFailedFor: 'premium' } }))).toBeNull();
+    expect(pendingWork(base({ state: 'deprovisioning' }))).toEqual({ workflow: 'deprovision' });
   });
 });

@@ -1,10 +1,11 @@
-import { ALL_POINTS, COMPENSATION_POINTS, crashCase, describeCrash, NEW_PLAN, PLAN_CHANGE_POINTS, TEARDOWN_POINTS, UNRECOVERABLE, type CrashResult } from '../support/crash';
-import { figures, measured, NONE, ONE, stopAll } from '../support/harness';
+import { CRASH_POINTS, crashCase, describeCrash, MOVE_PLAN, NEW_PLAN, UNRECOVERABLE, type CrashResult } from '../support/crash';
+import { figures, measured, NONE, ONE, ONE_CH2, stopAll } from '../support/harness';
 
 /**
- * kill -9 of a real worker process at every checkpoint of every step of every workflow (provision,
- * its compensation, deprovision, plan change): before the remote call, and after it but before the
- * record; then a restart.
+ * kill -9 of a real worker process at every checkpoint of every step of every workflow, on each
+ * target (provision and its compensation, the shared gateway's creation, deprovision, plan change,
+ * a move across targets, the old placement's retirement): before the remote call, and after it but
+ * before the record; then a restart.
  */
 const fig = figures('crash-matrix');
 
@@ -15,6 +16,9 @@ afterAll(async () => {
 function expectOutcome(r: CrashResult) {
   expect(r.killed).toBe(true);
   expect(r.leaked).toEqual([]);
+  // never two gateways for one slot: one add-on needs the region's first, and only it
+  expect(r.gateways.length).toBeLessThanOrEqual(1);
+  if (r.gateways.length) expect(r.gateways).toEqual(['aag-us-1']);
   if (r.point === UNRECOVERABLE) {
     // known limit: the single-use grant code is spent and its tokens died with the process
     expect(r.final.state).toBe('failed');
@@ -22,41 +26,58 @@ function expectOutcome(r: CrashResult) {
     expect(r.counts).toEqual(NONE);
     expect(r.provisionActions).toBe(0);
     expect(r.deprovisionActions).toBe(0);
-  } else if (COMPENSATION_POINTS.includes(r.point)) {
-    // the deployment was refused for good: everything made is removed once, Heroku told once
-    expect(r.final.state).toBe('failed');
-    expect(r.final.failureReason).toMatch(/refused \(403\)/);
-    expect(r.counts).toEqual(NONE);
-    expect(r.provisionActions).toBe(0);
-    expect(r.deprovisionActions).toBe(1);
-  } else if (PLAN_CHANGE_POINTS.includes(r.point)) {
-    // the new plan's limit in place, still exactly one policy, the add-on never left provisioned
-    expect(r.final.state).toBe('provisioned');
-    expect(r.final.resources.policyPlan).toBe(NEW_PLAN);
-    expect(r.counts).toEqual(ONE);
-    expect(r.provisionActions).toBe(1);
-    expect(r.deprovisionActions).toBe(0);
-    expect(r.truthOk).toBe(true);
-  } else if (TEARDOWN_POINTS.includes(r.point)) {
-    expect(r.final.state).toBe('deprovisioned');
-    expect(r.counts).toEqual(NONE);
-    expect(r.provisionActions).toBe(1);
-    expect(r.truthOk).toBe(true);
-  } else {
-    expect(r.final.state).toBe('provisioned');
-    expect(r.counts).toEqual(ONE);
-    expect(r.provisionActions).toBe(1);
-    expect(r.deprovisionActions).toBe(0);
-    expect(r.truthOk).toBe(true);
+    return;
   }
+  switch (r.scenario) {
+    case 'compensation':
+      // the deployment was refused for good: everything made is removed once, Heroku told once
+      expect(r.final.state).toBe('failed');
+      expect(r.final.failureReason).toMatch(/refused \(403\)/);
+      expect(r.counts).toEqual(NONE);
+      expect(r.provisionActions).toBe(0);
+      expect(r.deprovisionActions).toBe(1);
+      return;
+    case 'deprovision':
+      expect(r.final.state).toBe('deprovisioned');
+      expect(r.counts).toEqual(NONE);
+      expect(r.provisionActions).toBe(1);
+      expect(r.truthOk).toBe(true);
+      return;
+    case 'plan-change':
+      // the new plan's limit in place, still exactly one policy, the add-on never left provisioned
+      expect(r.final.state).toBe('provisioned');
+      expect(r.final.placement?.policyPlan).toBe(NEW_PLAN);
+      expect(r.counts).toEqual(ONE);
+      break;
+    case 'move':
+    case 'retire':
+      // on exactly one working target: the new one, with one API instance, one policy, one proxy
+      expect(r.final.state).toBe('provisioned');
+      expect(r.final.plan).toBe(MOVE_PLAN);
+      expect(r.final.placement?.target).toBe('ch2');
+      expect(r.final.next).toBeUndefined();
+      expect(r.final.retired).toBeUndefined();
+      expect(r.counts).toEqual(ONE_CH2);
+      break;
+    default:
+      expect(r.final.state).toBe('provisioned');
+      expect(r.counts).toEqual(r.target === 'ch2' ? ONE_CH2 : ONE);
+  }
+  expect(r.provisionActions).toBe(1);
+  expect(r.deprovisionActions).toBe(0);
+  expect(r.truthOk).toBe(true);
 }
 
-describe('crash matrix: kill -9 at every step, before and after its remote call', () => {
-  it.each(ALL_POINTS)('crash at %s', async (point) => {
-    await measured(fig, { scenario: `crash at ${point}`, subset: 'slow', addons: 1, note: point === UNRECOVERABLE ? 'known limit: grant spent → fails cleanly, zero resources' : undefined }, async () => {
-      const r = await crashCase(point);
-      expectOutcome(r);
-      return describeCrash(r);
-    });
+describe('crash matrix: kill -9 at every step of every workflow, before and after its remote call', () => {
+  it.each(CRASH_POINTS.map((c) => [`${c.scenario} on ${c.target}: ${c.point}`, c] as const))('crash in %s', async (_name, c) => {
+    await measured(
+      fig,
+      { scenario: `crash at ${c.point} (${c.scenario}, ${c.target})`, subset: 'slow', addons: 1, note: c.point === UNRECOVERABLE ? 'known limit: grant spent → fails cleanly, zero resources' : undefined },
+      async () => {
+        const r = await crashCase(c);
+        expectOutcome(r);
+        return describeCrash(r);
+      },
+    );
   }, 90_000);
 });

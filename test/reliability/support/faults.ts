@@ -5,7 +5,7 @@
  */
 import type { FaultRule as AnypointFault } from '@aag/standins';
 import type { HerokuFaultRule as HerokuFault } from '@aag/standins';
-import { countFor, fmtCounts, orphans, pct, sleep, startEnv, startWorkers, totals, truthOf, type Counts } from './harness';
+import { countFor, fmtCounts, ONE, orphans, pct, sleep, startEnv, startWorkers, totals, truthOf, type Counts } from './harness';
 
 const API = '^/(accounts|exchange|apimanager|proxies|cloudhub)/';
 
@@ -25,6 +25,8 @@ export interface StormResult {
   provisioned: number;
   perAddonOk: number;
   totals: Counts;
+  /** Shared gateways made (ceil(n / their API limit) at most). */
+  gateways: number;
   orphans: number;
   actionsOk: number;
   truthOk: number;
@@ -76,8 +78,9 @@ export async function faultStorm(n: number, opts: { timeoutMs: number; phaseMs?:
     const result: StormResult = {
       n,
       provisioned: recs.filter((r) => r?.state === 'provisioned').length,
-      perAddonOk: uuids.filter((u) => JSON.stringify(countFor(inv, u)) === JSON.stringify({ assets: 1, softDeletedAssets: 0, apis: 1, policies: 1, applications: 1 })).length,
+      perAddonOk: uuids.filter((u) => JSON.stringify(countFor(inv, u)) === JSON.stringify(ONE)).length,
       totals: totals(inv),
+      gateways: inv.gateways.length,
       orphans: orphans(inv, uuids),
       actionsOk: uuids.filter((u) => env.heroku.actionCount(u, 'provision') === 1 && env.heroku.actionCount(u, 'deprovision') === 0).length,
       truthOk: recs.filter((r) => r && r.state === 'provisioned' && truthOf(env, r).ok).length,
@@ -99,8 +102,8 @@ export async function faultStorm(n: number, opts: { timeoutMs: number; phaseMs?:
 
 export function describeStorm(r: StormResult) {
   return {
-    anypoint: `${fmtCounts(r.totals)}; orphans ${r.orphans}`,
-    outcome: `${r.provisioned}/${r.n} provisioned; Heroku provision×1 for ${r.actionsOk}/${r.n}; told after STARTED ${r.truthOk}/${r.n}`,
+    anypoint: `${fmtCounts(r.totals)}; gateways ${r.gateways}; orphans ${r.orphans}`,
+    outcome: `${r.provisioned}/${r.n} provisioned; Heroku provision×1 for ${r.actionsOk}/${r.n}; told after it served ${r.truthOk}/${r.n}`,
     timing: `time-to-provisioned p50 ${r.p50} ms, p95 ${r.p95} ms, max ${r.max} ms; wall ${r.wallMs} ms`,
   };
 }

@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { secretValues, type Config } from '../../../src/config';
 import type { AddonRecord } from '../../../src/domain/addon';
-import { cloudHubNameFor } from '../../../src/domain/naming';
+import { proxyAppNameFor } from '../../../src/domain/targets';
 import type { EngineHooks } from '../../../src/engine';
 import type { JobQueues } from '../../../src/jobs';
 import { createLogger } from '../../../src/logger';
@@ -89,6 +89,7 @@ export interface Counts {
   softDeletedAssets: number;
   apis: number;
   policies: number;
+  /** Dedicated CloudHub 2.0 proxy applications (ch2). */
   applications: number;
 }
 
@@ -96,13 +97,12 @@ export function countFor(inv: SandboxInventory, uuid: string): Counts {
   const u = uuid.toLowerCase();
   const apis = inv.apis.filter((a) => String(a.assetId).includes(u));
   const apiIds = new Set(apis.map((a) => String(a.id)));
-  const names = new Set([0, 1, 2, 3].map((i) => cloudHubNameFor(u, i)));
   return {
     assets: inv.assets.filter((a) => a.assetId.includes(u)).length,
     softDeletedAssets: inv.softDeletedAssets.filter((a) => a.assetId.includes(u)).length,
     apis: apis.length,
     policies: inv.policies.filter((p) => apiIds.has(String(p.apiId))).length,
-    applications: inv.applications.filter((a) => names.has(a.domain)).length,
+    applications: inv.applications.filter((a) => a.name === proxyAppNameFor(u)).length,
   };
 }
 
@@ -116,7 +116,10 @@ export function totals(inv: SandboxInventory): Counts {
   };
 }
 
-export const ONE: Counts = { assets: 1, softDeletedAssets: 0, apis: 1, policies: 1, applications: 1 };
+/** One add-on on the default (omni) target: one of everything, no dedicated application. */
+export const ONE: Counts = { assets: 1, softDeletedAssets: 0, apis: 1, policies: 1, applications: 0 };
+/** One add-on on the ch2 target. */
+export const ONE_CH2: Counts = { ...ONE, applications: 1 };
 export const NONE: Counts = { assets: 0, softDeletedAssets: 0, apis: 0, policies: 0, applications: 0 };
 export const fmtCounts = (c: Counts) => `assets ${c.assets}, soft-deleted ${c.softDeletedAssets}, apis ${c.apis}, policies ${c.policies}, apps ${c.applications}`;
 
@@ -128,7 +131,7 @@ export function orphans(inv: SandboxInventory, uuids: string[]): number {
     inv.assets.filter((a) => !mine(a.assetId)).length +
     inv.softDeletedAssets.length +
     inv.apis.filter((a) => !mine(String(a.assetId))).length +
-    inv.applications.filter((a) => !mine(a.domain)).length
+    inv.applications.filter((a) => !mine(a.name)).length
   );
 }
 
@@ -183,7 +186,6 @@ export interface Env {
 export const FAST_RECOVERY: Record<string, string> = {
   NODE_ENV: 'test',
   LOG_LEVEL: 'info',
-  ANYPOINT_PROXY_SCHEME: 'http',
   HTTP_TIMEOUT_MS: '2000',
   HTTP_MAX_TRIES: '4',
   HTTP_BACKOFF_BASE_MS: '5',
@@ -200,9 +202,15 @@ export const FAST_RECOVERY: Record<string, string> = {
 
 export async function startEnv(
   tag: string,
-  opts: { deployDelayMs?: number; redisUrl?: string; config?: Record<string, string>; prefix?: string; seed?: number; cluster?: boolean } = {},
+  opts: { deployDelayMs?: number; gatewayCreateDelayMs?: number; gatewayApiLimit?: number; redisUrl?: string; config?: Record<string, string>; prefix?: string; seed?: number; cluster?: boolean } = {},
 ): Promise<Env> {
-  const anypoint = createAnypointSandbox({ deployDelayMs: opts.deployDelayMs ?? 150, seed: opts.seed ?? 7 });
+  const anypoint = createAnypointSandbox({
+    deployDelayMs: opts.deployDelayMs ?? 150,
+    gatewayCreateDelayMs: opts.gatewayCreateDelayMs ?? opts.deployDelayMs ?? 150,
+    apiGoLiveDelayMs: 20,
+    gatewayApiLimit: opts.gatewayApiLimit,
+    seed: opts.seed ?? 7,
+  });
   const heroku = createHerokuSandbox({});
   const a = await anypoint.start(0);
   const h = await heroku.start(0);
@@ -479,15 +487,15 @@ export function leaks(haystacks: { name: string; text: string }[], secrets: Secr
 // truth to Heroku
 
 /**
- * For a provisioned add-on: Heroku got exactly one provision action, and it came after the proxy's
- * CloudHub application was STARTED (the stand-in's lastUpdateTime is the moment it started).
+ * For a provisioned add-on: Heroku got exactly one provision action, and it came after its API
+ * served (on its gateway, or through its proxy application: the stand-in knows since when).
  */
 export function truthOf(env: Pick<Env, 'heroku' | 'anypoint'>, rec: AddonRecord): { actions: number; actionAt: number; startedAt: number; ok: boolean } {
   const actions = env.heroku.actionCount(rec.uuid, 'provision');
   const call = env.heroku.calls().find((c) => c.method === 'POST' && c.path === `/addons/${rec.uuid}/actions/provision` && c.status < 300);
-  const app = env.anypoint.inspect().applications.find((a) => a.domain === rec.resources.cloudHubName);
+  const api = env.anypoint.inspect().apis.find((a) => String(a.id) === String(rec.placement?.apiId));
   const actionAt = call ? Date.parse(call.at) : NaN;
-  const startedAt = app && app.status === 'STARTED' ? app.lastUpdateTime : NaN;
+  const startedAt = api?.liveSince ?? NaN;
   return { actions, actionAt, startedAt, ok: actions === 1 && actionAt >= startedAt };
 }
 
