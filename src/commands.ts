@@ -1,5 +1,6 @@
 import type { AddonRecord } from './domain/addon';
 import { newRecord } from './domain/addon';
+import { readOptions } from './domain/options';
 import { findPlan, PLAN_SLUGS } from './domain/plans';
 import { isSupportedRegion, SUPPORTED_REGIONS } from './domain/regions';
 import { validateUpstream } from './domain/upstream';
@@ -58,14 +59,16 @@ export async function provision(deps: CommandDeps, body: ProvisionBody): Promise
   if (!isSupportedRegion(body.region)) {
     return { outcome: 'refused', message: `region '${body.region}' is not supported: use one of ${SUPPORTED_REGIONS.join(', ')}` };
   }
-  const options = body.options ?? {};
+  const read = readOptions(body.options);
+  if (!read.ok) return { outcome: 'refused', message: read.message };
+  const options = read.options;
   if (options.upstream !== undefined) {
     const checked = validateUpstream(options.upstream, { allowLoopbackHttp: deps.allowLoopbackUpstream });
     if (!checked.ok) return { outcome: 'refused', message: `option --upstream: ${checked.message}` };
   }
   const uuid = body.uuid.toLowerCase();
   const now = (deps.now ?? (() => new Date()))();
-  const grant = body.oauth_grant ? deps.box.sealJson({ code: body.oauth_grant.code, expires_at: body.oauth_grant.expires_at }) : undefined;
+  const grant = deps.box.sealJson({ code: body.oauth_grant.code, expires_at: body.oauth_grant.expires_at });
   const rec = newRecord({ uuid, plan: plan.slug, region: body.region, name: body.name ?? uuid, callbackUrl: body.callback_url, options, oauthGrantSealed: grant, now });
 
   // One round trip: the record write and the job add go out together on one connection, the record

@@ -83,7 +83,7 @@ export async function startWeb(config: Config, overrides: Overrides = {}): Promi
   const redis = connectRedis(config, 'web');
   // commands fail fast: give the first connection a moment, so the first calls do not answer 503
   if (!(await whenReady(redis, overrides.redisReadyMs ?? 5_000))) logger.warn('Redis not reachable yet; answering 503 until it is');
-  const store = new AddonStore(redis, config.KEY_PREFIX);
+  const store = new AddonStore(redis, config.KEY_PREFIX, { tombstoneTtlMs: config.TOMBSTONE_TTL_DAYS * 86_400_000 });
   const jobs = new JobQueues(redis, config.KEY_PREFIX, QUEUE_SPECS, config.JOB_BACKOFF_MS);
   const box = new SecretBox(encryptionKeyBytes(config));
   const metrics = createMetrics({ queues: () => jobs.all() });
@@ -155,7 +155,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
   const logger = loggerFor(config, 'worker', overrides);
   const now = overrides.now ?? (() => new Date());
   const redis = connectRedis(config, 'worker');
-  const store = new AddonStore(redis, config.KEY_PREFIX);
+  const store = new AddonStore(redis, config.KEY_PREFIX, { tombstoneTtlMs: config.TOMBSTONE_TTL_DAYS * 86_400_000 });
   const jobs = new JobQueues(redis, config.KEY_PREFIX, QUEUE_SPECS, config.JOB_BACKOFF_MS);
   const box = new SecretBox(encryptionKeyBytes(config));
   const metrics = createMetrics({ queues: () => jobs.all() });

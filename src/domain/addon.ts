@@ -90,6 +90,17 @@ export function canMove(from: AddonState, to: AddonState): boolean {
   return from === to || ALLOWED[from].includes(to);
 }
 
+/**
+ * States a record ends in: no work follows unless Heroku asks again (a DELETE of a `failed` add-on).
+ * A record in one of them is kept as a tombstone for `TOMBSTONE_TTL_DAYS` and then expires (Heroku
+ * never reuses a uuid, so a late provision within that window is all it has to answer: 410).
+ */
+export const FINAL_STATES: readonly AddonState[] = ['failed', 'deprovisioned'];
+
+export function isFinal(state: AddonState): boolean {
+  return FINAL_STATES.includes(state);
+}
+
 /** A provisioned add-on whose policy does not carry its plan yet (a plan change to apply). */
 export function planDrift(rec: AddonRecord): boolean {
   const r = rec.resources;

@@ -127,9 +127,9 @@ describe('/openapi.json', () => {
     expect(JSON.stringify(doc)).not.toContain(ctx.config.ADDON_PASSWORD);
   });
 
-  it('the provision schema lists uuid and plan as required, exactly what the route requires', async () => {
+  it('the provision schema lists uuid, plan and oauth_grant as required, exactly what the route requires', async () => {
     const schema = doc.components.schemas.ProvisionRequest;
-    expect([...(schema.required ?? [])].sort()).toEqual(['plan', 'uuid']);
+    expect([...(schema.required ?? [])].sort()).toEqual(['oauth_grant', 'plan', 'uuid']);
     for (const field of Object.keys(schema.properties)) {
       const body: Record<string, unknown> = provisionBody();
       delete body[field];

@@ -3,7 +3,8 @@ import { assetIdFor, cloudHubNameFor, isValidCloudHubName } from '../../src/doma
 import { findPlan, rateLimitConfiguration, PLANS } from '../../src/domain/plans';
 import { readSession, signSession, verifySso } from '../../src/domain/sso';
 import { validateUpstream } from '../../src/domain/upstream';
-import { canMove, newRecord, publicView } from '../../src/domain/addon';
+import { ADDON_STATES, canMove, isFinal, newRecord, publicView } from '../../src/domain/addon';
+import { readOptions } from '../../src/domain/options';
 import { withEvent, TIMELINE_LIMIT } from '../../src/domain/progress';
 import { SecretBox } from '../../src/secrets';
 import { scrub } from '../../src/redact';
@@ -82,7 +83,19 @@ describe('upstream', () => {
   });
 });
 
+describe('provision options', () => {
+  it('stores a bare --flag (boolean) as a string and refuses it for an option that needs a value', () => {
+    expect(readOptions({ upstream: 'https://api.example.com', verbose: true, quiet: false })).toEqual({ ok: true, options: { upstream: 'https://api.example.com', verbose: 'true', quiet: 'false' } });
+    expect(readOptions(null)).toEqual({ ok: true, options: {} });
+    expect(readOptions({ upstream: true })).toEqual({ ok: false, message: 'option --upstream needs a value: use --upstream=https://<your app host>' });
+  });
+});
+
 describe('add-on record', () => {
+  it('final states (failed, deprovisioned) are the ones a tombstone TTL applies to', () => {
+    expect(ADDON_STATES.filter(isFinal)).toEqual(['failed', 'deprovisioned']);
+  });
+
   it('allows only the state moves of the machine', () => {
     expect(canMove('provisioning', 'provisioned')).toBe(true);
     expect(canMove('provisioned', 'provisioning')).toBe(false);
