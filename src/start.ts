@@ -9,6 +9,7 @@ import { createMetrics, ssoMetricsHooks, upstreamMetricsHook, workflowMetricsHoo
 import { createReadiness, oldestWaiting, ProgressMarker, startHeartbeat, startOpsServer, workerReadiness } from './health';
 import { mountOperatorRoutes } from './http/admin';
 import { AddonStore } from './store/addons';
+import { SessionStore } from './store/sessions';
 import { connectRedis, whenReady } from './store/redis';
 import { SubjectLocks } from './store/lock';
 import { SecretBox } from './secrets';
@@ -93,6 +94,7 @@ export async function startWeb(config: Config, overrides: Overrides = {}): Promi
     store,
     jobs,
     box,
+    sessions: new SessionStore(redis, config.KEY_PREFIX),
     now: overrides.now,
     readiness: createReadiness({ redis, queues: jobs.all(), keyPrefix: config.KEY_PREFIX }, config.READINESS_STALE_MS),
     sso: ssoMetricsHooks(metrics),
