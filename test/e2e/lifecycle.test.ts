@@ -66,14 +66,14 @@ describe('the life of one add-on against the stand-ins', () => {
     expect(countFor(uuid)).toEqual({ assets: 0, apis: 0, applications: 0 });
     expect(inventory().softDeletedAssets.filter((a) => a.assetId.includes(uuid))).toHaveLength(0);
     expect(gone.herokuTokensSealed).toBeUndefined();
-    const again = await request(stack.app).post('/heroku/resources').set('Authorization', stack.auth).send({ uuid, plan: 'test' });
+    const again = await request(stack.app).post('/heroku/resources').set('Authorization', stack.auth).send({ uuid, plan: 'test', oauth_grant: { code: 'a-late-repeat' } });
     expect(again.status).toBe(410);
   });
 
   it("finds the app's herokuapp.com host when no --upstream is given (not the custom domain listed first)", async () => {
     const { uuid } = await stack.provision({ plan: 'basic', appName: 'acme-shop' });
     const rec = await stack.waitForState(uuid, 'provisioned');
-    expect(rec.resources.upstreamUrl).toMatch(/^https:\/\/acme-shop-[0-9a-f]{6}\.herokuapp\.com$/);
+    expect(rec.resources.upstreamUrl).toMatch(/^https:\/\/acme-shop-[0-9a-f]{12}\.herokuapp\.com$/);
     expect(rec.resources.herokuAppName).toBe('acme-shop');
     const api = inventory().apis.find((a) => String(a.id) === String(rec.resources.apiId));
     expect(JSON.stringify(api)).toContain(rec.resources.upstreamUrl);
