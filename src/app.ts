@@ -4,7 +4,10 @@ import type { Logger } from './logger';
 import type { AddonStore } from './store/addons';
 import type { JobQueues } from './jobs';
 import type { SecretBox } from './secrets';
+import type { SessionStore } from './store/sessions';
 import { basicAuth, errorHandler, requestContext } from './http/middleware';
+import { securityHeaders } from './http/security';
+import { assetRoutes } from './http/assets';
 import { herokuRoutes } from './http/heroku';
 import { ssoRoutes, type SsoHooks } from './http/sso';
 import { healthRoutes, type HealthDeps } from './http/health';
@@ -17,6 +20,8 @@ export interface AppDeps {
   store: AddonStore;
   jobs: JobQueues;
   box: SecretBox;
+  /** Dashboard sessions and used SSO tokens. */
+  sessions: SessionStore;
   now?: () => Date;
   readiness?: HealthDeps['readiness'];
   sso?: SsoHooks;
@@ -31,6 +36,8 @@ export function buildApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('trust proxy', 1);
   app.use(requestContext(deps.logger));
+  // CSP default-src 'none', frame-ancestors 'none', nosniff, no-referrer, HSTS in production (src/http/security.ts)
+  app.use(securityHeaders(deps.config));
 
   const targets = { defaultTarget: deps.config.ANYPOINT_DEFAULT_TARGET, planTargets: deps.config.PLAN_TARGETS };
   const commandDeps = { store: deps.store, jobs: deps.jobs, targets, box: deps.box, now: deps.now, allowLoopbackUpstream: deps.config.NODE_ENV !== 'production' };
@@ -38,7 +45,8 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use(healthRoutes({ readiness: deps.readiness }));
   app.use(herokuRoutes(commandDeps, auth));
-  app.use(ssoRoutes(commandDeps, deps.config, deps.sso));
+  app.use(ssoRoutes(commandDeps, deps.sessions, deps.config, deps.sso));
+  app.use(assetRoutes());
   deps.extra?.(app);
   app.get('/', (_req, res) => {
     res.type('text').send('anypoint-api-gateway: a Heroku add-on. See /healthz.');

@@ -1,5 +1,6 @@
 import type { AddonRecord } from './domain/addon';
 import { newRecord, pendingWork } from './domain/addon';
+import { readOptions } from './domain/options';
 import { targetForPlan, type TargetSettings } from './domain/targets';
 import { findPlan, PLAN_SLUGS } from './domain/plans';
 import { isSupportedRegion, SUPPORTED_REGIONS } from './domain/regions';
@@ -61,14 +62,16 @@ export async function provision(deps: CommandDeps, body: ProvisionBody): Promise
   if (!isSupportedRegion(body.region)) {
     return { outcome: 'refused', message: `region '${body.region}' is not supported: use one of ${SUPPORTED_REGIONS.join(', ')}` };
   }
-  const options = body.options ?? {};
+  const read = readOptions(body.options);
+  if (!read.ok) return { outcome: 'refused', message: read.message };
+  const options = read.options;
   if (options.upstream !== undefined) {
     const checked = validateUpstream(options.upstream, { allowLoopbackHttp: deps.allowLoopbackUpstream });
     if (!checked.ok) return { outcome: 'refused', message: `option --upstream: ${checked.message}` };
   }
   const uuid = body.uuid.toLowerCase();
   const now = (deps.now ?? (() => new Date()))();
-  const grant = body.oauth_grant ? deps.box.sealJson({ code: body.oauth_grant.code, expires_at: body.oauth_grant.expires_at }) : undefined;
+  const grant = deps.box.sealJson({ code: body.oauth_grant.code, expires_at: body.oauth_grant.expires_at });
   const rec = newRecord({
     uuid,
     plan: plan.slug,

@@ -119,6 +119,8 @@ const schema = z.object({
   /** A record untouched for this long whose job is missing is re-queued by the sweeper. */
   SWEEP_STALE_MS: intFrom(30_000, 0),
   SESSION_TTL_SECONDS: intFrom(3600, 60),
+  /** How long a removed or failed add-on's record (its tombstone: a late provision gets 410) is kept. */
+  TOMBSTONE_TTL_DAYS: intFrom(30, 1),
   /** Port of the worker's small ops server (/metrics, /healthz, /readyz); 0 picks a free port. */
   WORKER_METRICS_PORT: intFrom(9464, 0).pipe(z.number().max(65535)),
   /** /readyz: a waiting job older than this, with no worker progress for as long, means "not ready". */

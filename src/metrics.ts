@@ -21,7 +21,7 @@ export interface CountableQueue {
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused', 'failed', 'completed'] as const;
 
 const WORKFLOW_OUTCOMES = ['succeeded', 'failed', 'stopped'] as const;
-const SSO_OUTCOMES = ['ok', 'bad_request', 'not_found', 'missing_token', 'bad_token', 'bad_timestamp', 'stale', 'future'] as const;
+const SSO_OUTCOMES = ['ok', 'bad_request', 'not_found', 'missing_token', 'bad_token', 'bad_timestamp', 'stale', 'future', 'replay'] as const;
 
 export interface Metrics {
   registry: Registry;

@@ -9,6 +9,7 @@ import { createMetrics, ssoMetricsHooks, upstreamMetricsHook, workflowMetricsHoo
 import { createReadiness, oldestWaiting, ProgressMarker, startHeartbeat, startOpsServer, workerReadiness } from './health';
 import { mountOperatorRoutes } from './http/admin';
 import { AddonStore } from './store/addons';
+import { SessionStore } from './store/sessions';
 import { connectRedis, whenReady } from './store/redis';
 import { SubjectLocks } from './store/lock';
 import { SecretBox } from './secrets';
@@ -88,7 +89,7 @@ export async function startWeb(config: Config, overrides: Overrides = {}): Promi
   const redis = connectRedis(config, 'web');
   // commands fail fast: give the first connection a moment, so the first calls do not answer 503
   if (!(await whenReady(redis, overrides.redisReadyMs ?? 5_000))) logger.warn('Redis not reachable yet; answering 503 until it is');
-  const store = new AddonStore(redis, config.KEY_PREFIX);
+  const store = new AddonStore(redis, config.KEY_PREFIX, { tombstoneTtlMs: config.TOMBSTONE_TTL_DAYS * 86_400_000 });
   const jobs = new JobQueues(redis, config.KEY_PREFIX, QUEUE_SPECS, config.JOB_BACKOFF_MS);
   const box = new SecretBox(encryptionKeyBytes(config));
   const metrics = createMetrics({ queues: () => jobs.all() });
@@ -98,6 +99,7 @@ export async function startWeb(config: Config, overrides: Overrides = {}): Promi
     store,
     jobs,
     box,
+    sessions: new SessionStore(redis, config.KEY_PREFIX),
     now: overrides.now,
     readiness: createReadiness({ redis, queues: jobs.all(), keyPrefix: config.KEY_PREFIX }, config.READINESS_STALE_MS),
     sso: ssoMetricsHooks(metrics),
@@ -161,7 +163,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
   const logger = loggerFor(config, 'worker', overrides);
   const now = overrides.now ?? (() => new Date());
   const redis = connectRedis(config, 'worker');
-  const store = new AddonStore(redis, config.KEY_PREFIX);
+  const store = new AddonStore(redis, config.KEY_PREFIX, { tombstoneTtlMs: config.TOMBSTONE_TTL_DAYS * 86_400_000 });
   const jobs = new JobQueues(redis, config.KEY_PREFIX, QUEUE_SPECS, config.JOB_BACKOFF_MS);
   const box = new SecretBox(encryptionKeyBytes(config));
   const metrics = createMetrics({ queues: () => jobs.all() });

@@ -76,7 +76,11 @@ export function acceptRequest(auth: string): autocannon.Request {
   };
 }
 
-/** `POST /sso/login` with a valid resource_token for one of `ids` (round robin), timestamp now. */
+/**
+ * `POST /sso/login` as Heroku's form carries it, for one of `ids` (round robin), timestamp now: a
+ * valid resource_token and a user-scoped token for a user of its own per request (each sign-on
+ * token works once, so every request must be a new sign-on, as it is in real use).
+ */
 export function ssoRequest(ids: string[], salt: string): autocannon.Request {
   let i = 0;
   return {
@@ -84,16 +88,20 @@ export function ssoRequest(ids: string[], salt: string): autocannon.Request {
     path: '/sso/login',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     setupRequest: (req) => {
-      const id = ids[i++ % ids.length];
+      const n = i++;
+      const id = ids[n % ids.length];
       const ts = String(Math.floor(Date.now() / 1000));
       const token = createHash('sha1').update(`${id}:${salt}:${ts}`).digest('hex');
+      const userId = `user-${n}`;
+      const email = `dev-${n}@example.com`;
       const body = new URLSearchParams({
         resource_id: id,
         id,
         timestamp: ts,
         resource_token: token,
-        user_id: 'user-1234',
-        email: 'dev@example.com',
+        user_scoped_resource_token: createHash('sha256').update(`${id}:${salt}:${ts}:${userId}:${email}`).digest('hex'),
+        user_id: userId,
+        email,
         app: 'acme-app',
         'nav-data': 'eyJhcHBuYW1lIjoiYWNtZS1hcHAifQ',
       }).toString();

@@ -125,6 +125,8 @@ export interface RequestOptions {
   op?: string;
   /** Secret values of this call only (e.g. an OAuth grant code), masked in its errors. */
   secrets?: readonly string[];
+  /** Sees the status and headers of every answer of this call, each try's (e.g. rate-limit headers). */
+  onHeaders?: (status: number, headers: Record<string, string>) => void;
 }
 
 export interface HttpResponse<T = unknown> {
@@ -244,6 +246,7 @@ export class HttpClient {
 
       if (res) {
         const status = res.status;
+        req.onHeaders?.(status, flatHeaders(res.headers));
         if ((status >= 200 && status < 300) || req.okStatuses?.includes(status)) {
           return { status, data: res.data as T, headers: flatHeaders(res.headers), requestId };
         }

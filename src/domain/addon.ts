@@ -121,6 +121,17 @@ export function canMove(from: AddonState, to: AddonState): boolean {
   return from === to || ALLOWED[from].includes(to);
 }
 
+/**
+ * States a record ends in: no work follows unless Heroku asks again (a DELETE of a `failed` add-on).
+ * A record in one of them is kept as a tombstone for `TOMBSTONE_TTL_DAYS` and then expires (Heroku
+ * never reuses a uuid, so a late provision within that window is all it has to answer: 410).
+ */
+export const FINAL_STATES: readonly AddonState[] = ['failed', 'deprovisioned'];
+
+export function isFinal(state: AddonState): boolean {
+  return FINAL_STATES.includes(state);
+}
+
 /** Whether a change of `rec.plan` is settled or refused for good (nothing to re-drive). */
 const planSettledOrRefused = (rec: AddonRecord) => rec.resources.planChangeFailedFor === rec.plan;
 

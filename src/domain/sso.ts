@@ -9,6 +9,16 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SSO_MAX_AGE_SECONDS = 5 * 60;
 export const SSO_MAX_SKEW_SECONDS = 60;
+/**
+ * How long a used token must be remembered: a token is accepted while its timestamp is at most
+ * SSO_MAX_AGE_SECONDS old, and a timestamp may be up to SSO_MAX_SKEW_SECONDS ahead of our clock.
+ */
+export const SSO_REPLAY_WINDOW_SECONDS = SSO_MAX_AGE_SECONDS + SSO_MAX_SKEW_SECONDS;
+
+/** What is kept of a used token: its SHA-256 (the token itself never reaches storage). */
+export function tokenFingerprint(token: string): string {
+  return createHash('sha256').update(token.toLowerCase()).digest('hex');
+}
 
 export function resourceToken(uuid: string, salt: string, timestamp: string): string {
   return createHash('sha1').update(`${uuid}:${salt}:${timestamp}`).digest('hex');
@@ -40,7 +50,17 @@ export interface SsoInput {
 }
 
 export type SsoVerdict =
-  | { ok: true; kind: 'user_scoped' | 'resource' | 'legacy' }
+  | {
+      ok: true;
+      /** `user_scoped`: the user id and email are vouched for; otherwise only the add-on is. */
+      kind: 'user_scoped' | 'resource' | 'legacy';
+      /**
+       * The valid tokens of the form, the deciding one first: each is single-use. A form Heroku
+       * made carries both tokens; marking the resource_token used too stops a replay that drops
+       * the user-scoped one.
+       */
+      tokens: string[];
+    }
   | { ok: false; reason: 'missing_token' | 'bad_token' | 'stale' | 'future' | 'bad_timestamp' };
 
 export function verifySso(input: SsoInput, salt: string, nowSeconds: number): SsoVerdict {
@@ -48,13 +68,16 @@ export function verifySso(input: SsoInput, salt: string, nowSeconds: number): Ss
   const ts = Number(input.timestamp);
   let verdict: SsoVerdict;
   if (input.userScopedToken) {
+    const given = input.userScopedToken.toLowerCase();
     const expected = userScopedResourceToken(input.id, salt, input.timestamp, input.userId ?? '', input.email ?? '');
-    verdict = safeEqual(expected, input.userScopedToken.toLowerCase()) ? { ok: true, kind: 'user_scoped' } : { ok: false, reason: 'bad_token' };
+    const resource = input.resourceToken?.toLowerCase();
+    const alsoValid = resource !== undefined && safeEqual(resourceToken(input.id, salt, input.timestamp), resource) ? [resource] : [];
+    verdict = safeEqual(expected, given) ? { ok: true, kind: 'user_scoped', tokens: [given, ...alsoValid] } : { ok: false, reason: 'bad_token' };
   } else if (input.resourceToken || input.legacyToken) {
     const given = (input.resourceToken ?? input.legacyToken ?? '').toLowerCase();
     const expected = resourceToken(input.id, salt, input.timestamp);
     verdict = safeEqual(expected, given)
-      ? { ok: true, kind: input.resourceToken ? 'resource' : 'legacy' }
+      ? { ok: true, kind: input.resourceToken ? 'resource' : 'legacy', tokens: [given] }
       : { ok: false, reason: 'bad_token' };
   } else {
     return { ok: false, reason: 'missing_token' };
@@ -65,12 +88,14 @@ export function verifySso(input: SsoInput, salt: string, nowSeconds: number): Ss
   return verdict;
 }
 
-/** Signed session value: base64url(JSON).hmac — tamper-evident, not secret. */
+/**
+ * The session cookie's value: base64url(JSON).hmac — tamper-evident, not secret. It names a
+ * server-side session (`sid`, kept in Redis until it expires or the user signs out: a cookie alone
+ * could not be revoked); what the dashboard shows of the user lives there, not here.
+ */
 export interface SessionData {
+  sid: string;
   uuid: string;
-  userId?: string;
-  email?: string;
-  app?: string;
   heroku: true;
   exp: number;
 }
@@ -90,7 +115,7 @@ export function readSession(value: string | undefined, secret: string, nowSecond
   if (!safeEqual(mac, value.slice(dot + 1))) return null;
   try {
     const data = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as SessionData;
-    if (typeof data.exp !== 'number' || data.exp < nowSeconds || typeof data.uuid !== 'string') return null;
+    if (typeof data.exp !== 'number' || data.exp < nowSeconds || typeof data.uuid !== 'string' || typeof data.sid !== 'string') return null;
     return data;
   } catch {
     return null;

@@ -1,10 +1,11 @@
 import { Router, type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { queueConsoleRouter, type JobQueues } from '../jobs';
-import { basicAuth } from './middleware';
+import { basicAuth, refuseCrossSiteWrites } from './middleware';
 import { forbidden } from './errors';
 import { metricsHandler } from '../metrics';
 import { openApiRoutes } from './openapi';
+import { consoleCsp, noStore } from './security';
 
 /**
  * Operator-facing routes: the queue console at `/admin/queues` and `/metrics`, behind HTTP Basic
@@ -19,33 +20,45 @@ export function adminAuth(password: string) {
   return basicAuth(ADMIN_USER, password, 'anypoint-api-gateway admin');
 }
 
-/**
- * Basic credentials are sent by browsers on cross-site requests too: refuse state-changing calls
- * (retry, clean, pause…) that another site's page started.
- */
-function sameOriginWrites(req: Request, _res: Response, next: NextFunction) {
-  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
-  const site = req.get('sec-fetch-site');
-  if (site && site !== 'same-origin' && site !== 'none') return next(forbidden('cross-site request refused'));
-  const origin = req.get('origin');
-  if (origin && origin !== 'null') {
-    let host: string | undefined;
-    try {
-      host = new URL(origin).host;
-    } catch {
-      host = undefined;
-    }
-    if (host !== req.get('host')) return next(forbidden('cross-origin request refused'));
-  } else if (origin === 'null') {
-    return next(forbidden('cross-origin request refused'));
+/** bull-board's fixed path segments where a job id would stand in `/api/queues/:queue/:jobId/retry`. */
+const NOT_A_JOB_ID = new Set(['retry', 'clean', 'promote', 'pause', 'resume', 'concurrency', 'rate-limit', 'empty', 'obliterate', 'job-schedulers', 'add']);
+
+/** The one write the console keeps: retry one job (`PUT /api/queues/<queue>/<job id>/retry`). */
+export function isJobRetry(method: string, path: string): boolean {
+  if (method !== 'PUT') return false;
+  const m = /^\/api\/queues\/[^/]+\/([^/]+)\/retry$/.exec(path);
+  return !!m && !NOT_A_JOB_ID.has(decodeSegment(m[1]).toLowerCase());
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
-  next();
+}
+
+/**
+ * The console is read-only but for retrying a job: every other write (clean, empty, obliterate,
+ * pause, resume, promote, add, remove, edit job data, delays, priorities, concurrency, rate limits,
+ * schedulers) is refused here, before bull-board sees it.
+ */
+function readOnlyButRetry(req: Request, _res: Response, next: NextFunction) {
+  if (req.method === 'GET' || req.method === 'HEAD') return next();
+  if (isJobRetry(req.method, req.path)) return next();
+  next(forbidden('the queue console is read-only: only retrying a job is allowed'));
+}
+
+/** no-store on the console's pages and API; its content-hashed static files may be cached. */
+function consoleNoStore(req: Request, res: Response, next: NextFunction) {
+  if (req.path.startsWith('/static/')) return next();
+  noStore(req, res, next);
 }
 
 export function adminQueuesRoutes(opts: { jobs: JobQueues; password: string; secrets: readonly string[]; basePath?: string }): Router {
   const basePath = opts.basePath ?? ADMIN_QUEUES_PATH;
   const r = Router();
-  r.use(basePath, adminAuth(opts.password), sameOriginWrites, queueConsoleRouter(opts.jobs, basePath, opts.secrets));
+  r.use(basePath, consoleCsp, consoleNoStore, adminAuth(opts.password), refuseCrossSiteWrites, readOnlyButRetry, queueConsoleRouter(opts.jobs, basePath, opts.secrets));
   return r;
 }
 

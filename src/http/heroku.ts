@@ -37,8 +37,11 @@ export const jsonBody = express.json({ limit: '64kb', type: ['application/json',
 
 export function herokuRoutes(deps: commands.CommandDeps, auth: RequestHandler): Router {
   const r = Router();
-  // credentials first, so a stranger learns nothing from body validation
-  r.use('/heroku/resources', (req, res, next) => (req.method === 'GET' ? next('router') : auth(req, res, next)), jsonBody);
+  // Credentials first, so a stranger learns nothing from body validation. A GET is no call of
+  // Heroku's (the SSO v1 form `GET /heroku/resources/:id?token=` ended in 2023 and is not served):
+  // it falls through to the app's 404, unchallenged, so a browser following an old link gets no
+  // Basic-auth prompt and nothing signs in.
+  r.use('/heroku/resources', (req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? next('router') : auth(req, res, next)), jsonBody);
 
   r.post('/heroku/resources', async (req, res) => {
     const out = await commands.provision(deps, parseBody(provisionBodySchema, req));

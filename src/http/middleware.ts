@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import { safeEqual } from '../domain/sso';
 import { DataStoreUnavailable } from '../commands';
-import { HttpError, unauthorized } from './errors';
+import { forbidden, HttpError, unauthorized } from './errors';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -25,12 +25,40 @@ export function requestContext(logger: Logger) {
       const started = process.hrtime.bigint();
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        // the path only: the legacy SSO GET carries its token in the query string
+        // the path only: a query string may carry anything (an old SSO v1 link carries a token)
         req.log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
       });
     }
     next();
   };
+}
+
+/**
+ * Browsers send cookies and Basic credentials on cross-site requests too: refuse a state-changing
+ * call (anything but GET/HEAD/OPTIONS) that another site's page started, by `Sec-Fetch-Site` and,
+ * where sent, `Origin`. Used by the queue console and the dashboard's logout.
+ *
+ * Our pages say `Referrer-Policy: no-referrer`, so the browser sends `Origin: null` on their own
+ * form posts and same-origin fetches; `null` passes only beside `Sec-Fetch-Site: same-origin`
+ * (a header no page can set), never on its own.
+ */
+export function refuseCrossSiteWrites(req: Request, _res: Response, next: NextFunction) {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+  const site = req.get('sec-fetch-site');
+  if (site && site !== 'same-origin' && site !== 'none') return next(forbidden('cross-site request refused'));
+  const origin = req.get('origin');
+  if (origin === 'null') {
+    if (site !== 'same-origin') return next(forbidden('cross-origin request refused'));
+  } else if (origin) {
+    let host: string | undefined;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      host = undefined;
+    }
+    if (host !== req.get('host')) return next(forbidden('cross-origin request refused'));
+  }
+  next();
 }
 
 /** HTTP Basic auth against one user name and password, compared in constant time. */

@@ -170,17 +170,6 @@ export function buildOpenApi(opts: OpenApiOptions = {}): Record<string, unknown>
           security: [{ herokuBasic: [] }],
           responses: { '204': { description: 'Accepted; everything the add-on made is removed in the background.' }, ...pick(401, 404, 503) },
         },
-        get: {
-          operationId: 'ssoLegacy',
-          summary: 'Single sign-on, legacy GET form (token and timestamp in the query string)',
-          security: [],
-          parameters: [
-            { name: 'token', in: 'query', required: true, schema: { type: 'string', maxLength: 128 } },
-            { name: 'timestamp', in: 'query', required: true, schema: { type: 'string', maxLength: 32 } },
-            { name: 'nav-data', in: 'query', required: false, schema: { type: 'string' } },
-          ],
-          responses: ssoResponses(),
-        },
       },
       '/sso/login': {
         post: {
@@ -218,7 +207,7 @@ function ssoResponses() {
   return {
     '302': { description: 'Signed in: a session cookie is set and the browser goes to /dashboard/{id}.', headers: { Location: { schema: { type: 'string' } } } },
     '400': ERRORS[400],
-    '403': messageBody('The token or timestamp is wrong or expired.'),
+    '403': messageBody('The token or timestamp is wrong or expired, or the sign-on was already used (each token signs in once).'),
     '404': ERRORS[404],
     '413': ERRORS[413],
     '503': ERRORS[503],

@@ -1,16 +1,26 @@
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request } from 'express';
 import cookieParser from 'cookie-parser';
 import type { Config } from '../config';
-import { addonExists, findAddon, type CommandDeps } from '../commands';
+import { addonExists, findAddon, DataStoreUnavailable, type CommandDeps } from '../commands';
 import { isUuid } from '../domain/naming';
-import { readSession, signSession, verifySso, type SessionData } from '../domain/sso';
+import { readSession, safeEqual, signSession, SSO_REPLAY_WINDOW_SECONDS, verifySso, type SessionData } from '../domain/sso';
+import { isRedisUnavailable } from '../store/redis';
+import type { SessionStore, StoredSession } from '../store/sessions';
 import { forbidden, HttpError, notFound, badRequest } from './errors';
+import { refuseCrossSiteWrites } from './middleware';
 import { ssoFormSchema, describeZodError } from './schemas';
-import { renderDashboard, renderSignedOut } from './views';
+import { noStore, pageCsp } from './security';
+import { LOGOUT_PATH, renderDashboard, renderSignedOut, SIGNED_OUT_PATH } from './views';
 
 /**
- * Heroku single sign-on: the form post (`POST /sso/login`) and the legacy GET
- * (`/heroku/resources/:id?token=&timestamp=`), then our own signed session and the dashboard.
+ * Heroku single sign-on (`POST /sso/login`, the v3 form post; the v1 GET form ended in 2023 and is
+ * not served), our own server-side session, the dashboard, and logout.
+ *
+ * - Each SSO token signs in once: its SHA-256 is kept until its window closes; a replay is a 403.
+ * - The session lives in Redis (SessionStore); the signed cookie only names it, so logging out (a
+ *   same-origin form post carrying the session's anti-forgery token) ends it for good.
+ * - The dashboard shows who is signed in only when Heroku's user-scoped token vouched for the user
+ *   id and email; a form signed with the resource token alone proves the add-on, not the person.
  */
 
 export const SESSION_COOKIE = 'aag_session';
@@ -19,14 +29,35 @@ export interface SsoHooks {
   onLogin?: (outcome: string) => void;
 }
 
-export function ssoRoutes(deps: CommandDeps, cfg: Config, hooks: SsoHooks = {}): Router {
+/** Runs `fn`; an unreachable Redis becomes the 503 the error handler knows. */
+async function storing<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isRedisUnavailable(err)) throw new DataStoreUnavailable(err);
+    throw err;
+  }
+}
+
+export function ssoRoutes(deps: CommandDeps, sessions: SessionStore, cfg: Config, hooks: SsoHooks = {}): Router {
   const r = Router();
   // Secure outside development (tests run as 'test': browsers accept Secure cookies on 127.0.0.1)
   const secure = cfg.NODE_ENV !== 'development';
+  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure, path: '/' };
   const now = () => Math.floor((deps.now ?? (() => new Date()))().getTime() / 1000);
+  const page = [pageCsp, noStore];
 
-  async function login(req: Request, res: Response, fields: Record<string, unknown>) {
-    const parsed = ssoFormSchema.safeParse(fields);
+  /** The signed cookie and the session it names, when both hold. */
+  async function currentSession(req: Request): Promise<{ cookie: SessionData; session: StoredSession } | { cookie: SessionData | null; session: null }> {
+    const cookie = readSession(req.cookies?.[SESSION_COOKIE], cfg.SESSION_SECRET, now());
+    if (!cookie) return { cookie: null, session: null };
+    const session = await storing(() => sessions.get(cookie.sid));
+    return session && session.uuid === cookie.uuid ? { cookie, session } : { cookie, session: null };
+  }
+
+  r.post('/sso/login', ...page, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }), async (req, res) => {
+    if (!req.body || typeof req.body !== 'object') throw badRequest('sign-on expects a form post');
+    const parsed = ssoFormSchema.safeParse(req.body);
     if (!parsed.success) {
       hooks.onLogin?.('bad_request');
       throw badRequest(`invalid sign-on request: ${describeZodError(parsed.error)}`);
@@ -59,51 +90,58 @@ export function ssoRoutes(deps: CommandDeps, cfg: Config, hooks: SsoHooks = {}):
       hooks.onLogin?.('not_found');
       throw notFound('unknown add-on');
     }
-    const session: SessionData = {
-      uuid: id,
-      userId: f.user_id,
-      email: f.email,
-      app: f.app,
-      heroku: true,
-      exp: now() + cfg.SESSION_TTL_SECONDS,
-    };
-    res.cookie(SESSION_COOKIE, signSession(session, cfg.SESSION_SECRET), {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure,
-      path: '/',
-      maxAge: cfg.SESSION_TTL_SECONDS * 1000,
-    });
+    // single use: the deciding token must be new (the others of the form are marked used beside it)
+    const [fresh] = await storing(() => sessions.claimTokens(verdict.tokens, SSO_REPLAY_WINDOW_SECONDS));
+    if (!fresh) {
+      hooks.onLogin?.('replay');
+      throw forbidden('this sign-on was already used; open the add-on again from the Heroku dashboard');
+    }
+    const vouched = verdict.kind === 'user_scoped';
+    const { sid } = await storing(() =>
+      sessions.create(
+        { uuid: id, identity: vouched ? 'verified' : 'unverified', userId: vouched ? f.user_id : undefined, email: vouched ? f.email : undefined, app: f.app },
+        cfg.SESSION_TTL_SECONDS,
+      ),
+    );
+    const cookie: SessionData = { sid, uuid: id, heroku: true, exp: now() + cfg.SESSION_TTL_SECONDS };
+    res.cookie(SESSION_COOKIE, signSession(cookie, cfg.SESSION_SECRET), { ...cookieOptions, maxAge: cfg.SESSION_TTL_SECONDS * 1000 });
     if (f['nav-data']) res.cookie('heroku-nav-data', f['nav-data'], { sameSite: 'lax', secure, path: '/' });
     hooks.onLogin?.('ok');
     // a bare 302 (res.redirect would negotiate and render a body nobody reads)
     res.status(302).setHeader('Location', `/dashboard/${id}`);
     res.end();
-  }
-
-  r.post('/sso/login', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }), async (req, res) => {
-    if (!req.body || typeof req.body !== 'object') throw badRequest('sign-on expects a form post');
-    await login(req, res, req.body as Record<string, unknown>);
   });
 
-  // legacy form: GET /heroku/resources/:id?token=&timestamp=
-  r.get('/heroku/resources/:id', async (req, res) => {
-    const q = req.query as Record<string, unknown>;
-    const pick = (k: string) => (typeof q[k] === 'string' ? (q[k] as string) : undefined);
-    await login(req, res, { id: req.params.id, token: pick('token'), timestamp: pick('timestamp') ?? '', 'nav-data': pick('nav-data') });
-  });
-
-  // only the dashboard reads cookies
-  r.get('/dashboard/:id', cookieParser(), async (req, res) => {
+  // only the dashboard and logout read cookies
+  r.get('/dashboard/:id', ...page, cookieParser(), async (req, res) => {
     const id = String(req.params.id).toLowerCase();
-    const session = readSession(req.cookies?.[SESSION_COOKIE], cfg.SESSION_SECRET, now());
-    if (!session || session.uuid !== id) {
-      res.status(401).type('html').send(renderSignedOut(session ? 'other' : req.cookies?.[SESSION_COOKIE] ? 'expired' : 'none'));
+    const { cookie, session } = await currentSession(req);
+    if (!session || !cookie || session.uuid !== id) {
+      const why = cookie && cookie.uuid !== id ? 'other' : req.cookies?.[SESSION_COOKIE] ? 'expired' : 'none';
+      res.status(401).type('html').send(renderSignedOut(why));
       return;
     }
     const rec = await findAddon(deps, id);
     if (!rec) throw new HttpError(404, 'unknown add-on');
-    res.status(200).type('html').send(renderDashboard(rec, { email: session.email, anypointBaseUrl: cfg.ANYPOINT_BASE_URL }));
+    const verifiedEmail = session.identity === 'verified' ? session.email : undefined;
+    res.status(200).type('html').send(renderDashboard(rec, { verifiedEmail, anypointBaseUrl: cfg.ANYPOINT_BASE_URL, csrf: session.csrf }));
+  });
+
+  // logout: a same-origin form post with the session's anti-forgery token; ends the session in Redis
+  r.post(LOGOUT_PATH, ...page, refuseCrossSiteWrites, cookieParser(), express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 5 }), async (req, res) => {
+    const { session, cookie } = await currentSession(req);
+    if (session && cookie) {
+      const given = typeof (req.body as Record<string, unknown> | undefined)?.csrf === 'string' ? ((req.body as Record<string, string>).csrf) : '';
+      if (!safeEqual(given, session.csrf)) throw forbidden('sign-out refused: the form is not from this dashboard; use its Sign out button');
+      await storing(() => sessions.end(cookie.sid));
+    }
+    res.clearCookie(SESSION_COOKIE, cookieOptions);
+    res.status(303).setHeader('Location', SIGNED_OUT_PATH);
+    res.end();
+  });
+
+  r.get(SIGNED_OUT_PATH, ...page, (_req, res) => {
+    res.status(200).type('html').send(renderSignedOut('ended'));
   });
 
   return r;

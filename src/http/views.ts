@@ -1,10 +1,15 @@
+import { createHash } from 'node:crypto';
 import type { AddonRecord } from '../domain/addon';
 import type { StepEvent } from '../domain/progress';
 import { stepsOf } from '../engine';
 import { ADDON_WORKFLOWS, PROVISION } from '../workflows';
 import { describeLimit, findPlan, PLANS } from '../domain/plans';
 
-/** Server-rendered pages: no external assets, readable without JavaScript. */
+/**
+ * Server-rendered pages: readable without JavaScript, no inline script (the Copy button's few lines
+ * are a same-origin file, DASHBOARD_SCRIPT_PATH) and one inline style block, allowed by its hash
+ * (STYLE_CSP_SOURCE) in the pages' Content-Security-Policy.
+ */
 
 export function esc(v: unknown): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
@@ -23,26 +28,41 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;
 .current{background:#f0ebfa;font-weight:600}code{background:#f0f2f7;padding:1px 5px;border-radius:4px}
 .ok{color:#11663a}.bad{color:#8a1c1c}.wait{color:#7a5a00}.muted{color:#5a6275}
 button{font:inherit;padding:2px 10px;margin-left:8px;cursor:pointer}
+header{display:flex;justify-content:space-between;align-items:center}header form{margin:0}
 `;
 
-function page(title: string, body: string): string {
+/** The CSP source that allows exactly the STYLE block above (a hash, not 'unsafe-inline'). */
+export const STYLE_CSP_SOURCE = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+
+/** The same-origin script of the dashboard (the Copy button); see src/http/assets.ts. */
+export const DASHBOARD_SCRIPT_PATH = '/assets/dashboard.js';
+
+/** Where a signed-out browser lands. */
+export const SIGNED_OUT_PATH = '/signed-out';
+export const LOGOUT_PATH = '/sso/logout';
+
+function page(title: string, body: string, opts: { script?: boolean; logout?: { csrf: string } } = {}): string {
+  const logout = opts.logout
+    ? `<form method="post" action="${LOGOUT_PATH}"><input type="hidden" name="csrf" value="${esc(opts.logout.csrf)}"><button type="submit" id="sign-out">Sign out</button></form>`
+    : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(title)}</title><style>${STYLE}</style></head><body><header><h1>Anypoint API Gateway</h1></header><main>${body}</main></body></html>`;
+<title>${esc(title)}</title><style>${STYLE}</style>${opts.script ? `<script src="${DASHBOARD_SCRIPT_PATH}" defer></script>` : ''}</head><body><header><h1>Anypoint API Gateway</h1>${logout}</header><main>${body}</main></body></html>`;
 }
 
-export function renderSignedOut(why: 'none' | 'expired' | 'other'): string {
+const HOW_TO_SIGN_IN = `<p>This dashboard opens through Heroku single sign-on. Open your app in the
+<a href="https://dashboard.heroku.com/apps">Heroku dashboard</a>, then click <strong>Anypoint API Gateway</strong> under
+Add-ons, or run <code>heroku addons:open anypoint-api-gateway</code>.</p>`;
+
+export function renderSignedOut(why: 'none' | 'expired' | 'other' | 'ended'): string {
   const lead =
     why === 'expired'
       ? 'Your session has expired.'
       : why === 'other'
         ? 'Your session belongs to another add-on.'
-        : 'You are not signed in.';
-  return page(
-    'Sign in through Heroku',
-    `<section><h2>${esc(lead)}</h2><p>This dashboard opens through Heroku single sign-on. Open your app in the
-<a href="https://dashboard.heroku.com/apps">Heroku dashboard</a>, then click <strong>Anypoint API Gateway</strong> under
-Add-ons, or run <code>heroku addons:open anypoint-api-gateway</code>.</p></section>`,
-  );
+        : why === 'ended'
+          ? 'You have signed out.'
+          : 'You are not signed in.';
+  return page('Sign in through Heroku', `<section><h2 data-testid="signed-out">${esc(lead)}</h2>${HOW_TO_SIGN_IN}</section>`);
 }
 
 /** Words for every step of every workflow of this add-on (compensation included). */
@@ -91,7 +111,15 @@ function describePlacement(rec: AddonRecord): string {
   return `${where(rec.placement)}${rec.next ? `; moving to ${where(rec.next)}` : ''}`;
 }
 
-export function renderDashboard(rec: AddonRecord, ctx: { email?: string; anypointBaseUrl: string }): string {
+export interface DashboardContext {
+  /** Shown as "signed in as" only when Heroku's user-scoped token vouched for it. */
+  verifiedEmail?: string;
+  anypointBaseUrl: string;
+  /** The logout form's anti-forgery token. */
+  csrf: string;
+}
+
+export function renderDashboard(rec: AddonRecord, ctx: DashboardContext): string {
   const plan = findPlan(rec.plan);
   const r = rec.resources;
   const p = rec.placement;
@@ -108,7 +136,7 @@ export function renderDashboard(rec: AddonRecord, ctx: { email?: string; anypoin
       ? `<a href="${esc(`${ctx.anypointBaseUrl}/apimanager/#/organizations/${r.orgId}/environments/${r.envId}/apis/${p.apiId}`)}">open in API Manager</a>`
       : '<span class="muted">not created yet</span>';
   const proxy = p?.proxyUrl
-    ? `<code id="proxy-url">${esc(p.proxyUrl)}</code><button type="button" onclick="navigator.clipboard&&navigator.clipboard.writeText(document.getElementById('proxy-url').textContent)">Copy</button>`
+    ? `<code id="proxy-url">${esc(p.proxyUrl)}</code><button type="button" id="copy-proxy-url" data-copy="proxy-url">Copy</button>`
     : '<span class="muted">appears when the proxy runs</span>';
   const configVars = r.configuredUrl
     ? `<code>ANYPOINT_API_GATEWAY_URL</code> = <code>${esc(r.configuredUrl)}</code><br><code>ANYPOINT_API_GATEWAY_API_ID</code> = <code>${esc(p?.apiId)}</code>`
@@ -128,10 +156,10 @@ export function renderDashboard(rec: AddonRecord, ctx: { email?: string; anypoin
 <dt>Config vars</dt><dd>${configVars}</dd>
 <dt>Created</dt><dd>${esc(rec.createdAt)}</dd>
 ${rec.provisionedAt ? `<dt>Provisioned</dt><dd>${esc(rec.provisionedAt)}</dd>` : ''}
-${ctx.email ? `<dt>Signed in as</dt><dd>${esc(ctx.email)}</dd>` : ''}
+${ctx.verifiedEmail ? `<dt>Signed in as</dt><dd data-testid="identity">${esc(ctx.verifiedEmail)}</dd>` : `<dt>Signed in</dt><dd data-testid="identity">through Heroku (Heroku did not vouch for a user, so none is shown)</dd>`}
 </dl></section>
 ${lastError && rec.state !== 'provisioned' ? `<section><h2>Last problem</h2><p class="bad">${esc(labels[lastError.step] ?? lastError.step)}: ${esc(lastError.message ?? 'failed')}</p></section>` : ''}
 <section><h2>Progress</h2>${stepsTable(rec, labels)}</section>
 <section><h2>Plans</h2>${plansTable(rec.plan)}</section>`;
-  return page(`${rec.name} — Anypoint API Gateway`, body);
+  return page(`${rec.name} — Anypoint API Gateway`, body, { script: true, logout: { csrf: ctx.csrf } });
 }

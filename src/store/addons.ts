@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { type AddonRecord, canMove, needsWork, TransitionError } from '../domain/addon';
+import { type AddonRecord, canMove, isFinal, needsWork, TransitionError } from '../domain/addon';
 import { Script } from './script';
 
 /**
@@ -7,6 +7,11 @@ import { Script } from './script';
  * to do (provisioning / deprovisioning) for the sweeper. Every write is atomic: creation is
  * SET-if-absent, updates are compare-and-set on the whole value (a Lua script), retried on a lost
  * race. Deprovisioned records stay as tombstones so a late provision gets 410.
+ *
+ * Tombstones expire: a write that puts a record in a final state (`deprovisioned`, `failed`; see
+ * `isFinal`) gives its key a TTL (`tombstoneTtlMs`, from TOMBSTONE_TTL_DAYS) in the same atomic
+ * script; any other write clears it (a `failed` add-on that Heroku then removes lives on until its
+ * teardown ends). This is the one place a record's lifetime is decided: workflows just write states.
  *
  * All keys of one store share the prefix, so a hash-tagged prefix (e.g. `{aag}`) keeps them in one
  * Redis Cluster slot.
@@ -23,7 +28,7 @@ return false
 const CAS_LUA = `
 local cur = redis.call('GET', KEYS[1])
 if cur ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[5] ~= '' then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[5]) else redis.call('SET', KEYS[1], ARGV[2]) end
 if ARGV[4] == '1' then redis.call('SADD', KEYS[2], ARGV[3]) else redis.call('SREM', KEYS[2], ARGV[3]) end
 return 1
 `;
@@ -34,14 +39,26 @@ export type Mutation = (rec: AddonRecord) => AddonRecord | null;
 
 export class StoreConflictError extends Error {}
 
+/** TOMBSTONE_TTL_DAYS' default: 30 days. */
+export const DEFAULT_TOMBSTONE_TTL_MS = 30 * 24 * 3600_000;
+
+export interface AddonStoreOptions {
+  /** How long a record in a final state is kept (ms). */
+  tombstoneTtlMs?: number;
+}
+
 export class AddonStore {
   /** The stored JSON each record returned by this store was read from (lets an update skip a read). */
   private readonly raws = new WeakMap<AddonRecord, string>();
+  readonly tombstoneTtlMs: number;
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+    opts: AddonStoreOptions = {},
+  ) {
+    this.tombstoneTtlMs = opts.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS;
+  }
 
   key(uuid: string): string {
     return `${this.prefix}:addon:${uuid}`;
@@ -97,7 +114,8 @@ export class AddonStore {
       if (!canMove(cur.state, next.state)) throw new TransitionError('invalid', `add-on ${uuid} cannot move from ${cur.state} to ${next.state}`);
       const stored: AddonRecord = { ...next, rev: cur.rev + 1, updatedAt: new Date().toISOString() };
       const json = JSON.stringify(stored);
-      const ok = await CAS.run(this.redis, [this.key(uuid), this.activeKey], [raw, json, uuid, needsWork(stored) ? '1' : '0']);
+      const ttl = isFinal(stored.state) ? String(this.tombstoneTtlMs) : '';
+      const ok = await CAS.run(this.redis, [this.key(uuid), this.activeKey], [raw, json, uuid, needsWork(stored) ? '1' : '0', ttl]);
       if (ok === 1) {
         this.raws.set(stored, json);
         return { record: stored, changed: true };

@@ -52,9 +52,16 @@ it('signs in through the SSO form post and shows the add-on: name, plan and limi
   const rec = await stack.waitForState(uuid, 'provisioned');
 
   const context = await browser.newContext();
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   const page = await context.newPage();
+  // anything the page's CSP blocks shows up as a console error ("Refused to …") and a report event
+  const refused: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text());
+  });
   await page.setContent(ssoForm(uuid, stack.config.SSO_SALT));
   await Promise.all([page.waitForURL(`${base}/dashboard/${uuid}`), page.click('#go')]);
+  await page.evaluate("document.addEventListener('securitypolicyviolation', (e) => { window.__cspViolations = (window.__cspViolations || []).concat(e.violatedDirective); })");
 
   expect(await page.title()).toContain('Anypoint API Gateway');
   expect(await page.textContent('[data-testid="state"]')).toBe('provisioned');
@@ -64,7 +71,8 @@ it('signs in through the SSO form post and shows the add-on: name, plan and limi
   expect(body).toContain(rec.name);
   expect(body).toContain('ANYPOINT_API_GATEWAY_URL');
   expect(body).toContain('ANYPOINT_API_GATEWAY_API_ID');
-  expect(body).toContain('ada@example.com');
+  // the user-scoped token vouched for her
+  expect(await page.textContent('[data-testid="identity"]')).toBe('ada@example.com');
   expect(body).toContain('Premium');
   expect(await page.locator('table >> text=Applying the rate limit').count()).toBe(1);
   expect(await page.getAttribute('a:has-text("open in API Manager")', 'href')).toContain(`/apis/${rec.placement!.apiId}`);
@@ -74,8 +82,74 @@ it('signs in through the SSO form post and shows the add-on: name, plan and limi
   expect(cookies.find((c) => c.name === 'aag_session')?.httpOnly).toBe(true);
   expect(cookies.find((c) => c.name === 'heroku-nav-data')?.value).toBe('nav123');
 
+  // the Copy button works under the CSP (script-src 'self': its code is /assets/dashboard.js, no inline script)
+  await page.click('#copy-proxy-url');
+  await page.waitForFunction("document.getElementById('copy-proxy-url').textContent !== 'Copy'", undefined, { timeout: 5_000 });
+  expect(await page.textContent('#copy-proxy-url')).toBe('Copied');
+  expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(rec.placement?.proxyUrl);
+  // the styles applied (the <style> block is allowed by its hash): the state badge has its colours
+  expect(await page.evaluate<string>("getComputedStyle(document.querySelector('[data-testid=state]')).backgroundColor")).toBe('rgb(216, 245, 227)');
+  // an inline script the page did not bring is refused by the CSP
+  await page.evaluate("(() => { const s = document.createElement('script'); s.textContent = 'window.__injected = 1'; document.body.appendChild(s); })()");
+  expect(await page.evaluate('window.__injected')).toBeUndefined();
+  expect(await page.evaluate('window.__cspViolations')).toEqual(['script-src-elem']);
+  expect(refused.filter((m) => !/script-src/.test(m))).toEqual([]);
+
   fs.mkdirSync(path.resolve(__dirname, '../../test-artifacts'), { recursive: true });
   await page.screenshot({ path: path.resolve(__dirname, '../../test-artifacts/dashboard.png'), fullPage: true });
+
+  // sign out: the button posts the form; the browser lands on the signed-out page and the dashboard is closed to it
+  await Promise.all([page.waitForURL(`${base}/signed-out`), page.click('#sign-out')]);
+  expect(await page.textContent('[data-testid="signed-out"]')).toBe('You have signed out.');
+  const back = await page.goto(`${base}/dashboard/${uuid}`);
+  expect(back?.status()).toBe(401);
+  expect((await context.cookies()).find((c) => c.name === 'aag_session')).toBeUndefined();
+  await context.close();
+});
+
+it("signed in with only a resource_token, the dashboard names nobody; a replay of the same form is refused", async () => {
+  const { uuid } = await stack.provision({ plan: 'test', options: { upstream: upstream.url } });
+  const ts = String(Math.floor(Date.now() / 1000));
+  const token = createHash('sha1').update(`${uuid}:${stack.config.SSO_SALT}:${ts}`).digest('hex');
+  const fields = { resource_id: uuid, timestamp: ts, resource_token: token, email: 'eve@example.com', user_id: 'eve' };
+  const inputs = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${k}" value="${v}">`).join('');
+  const html = `<html><body><form method="post" action="${base}/sso/login">${inputs}<button id="go" type="submit">Open</button></form></body></html>`;
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.setContent(html);
+  await Promise.all([page.waitForURL(`${base}/dashboard/${uuid}`), page.click('#go')]);
+  expect(await page.textContent('body')).not.toContain('eve@example.com');
+  expect(await page.textContent('[data-testid="identity"]')).toContain('Heroku did not vouch for a user');
+  const other = await browser.newContext();
+  const replay = await other.newPage();
+  await replay.setContent(html);
+  const [res] = await Promise.all([replay.waitForResponse(`${base}/sso/login`), replay.click('#go')]);
+  expect(res.status()).toBe(403);
+  expect(await replay.textContent('body')).toContain('already used');
+  await other.close();
+  await context.close();
+});
+
+it('the queue console renders under its CSP (its own scripts and styles only) and its write buttons other than retry are refused', async () => {
+  const context = await browser.newContext({ httpCredentials: { username: 'admin', password: stack.config.ADMIN_PASSWORD } });
+  const page = await context.newPage();
+  const refused: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text());
+  });
+  const res = await page.goto(`${base}/admin/queues`);
+  expect(res?.status()).toBe(200);
+  expect(res?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+  await page.waitForSelector('text=provision', { timeout: 15_000 });
+  expect(await page.textContent('body')).toContain('plan-change');
+  // only refusals of what the CSP is there to stop (Google's fonts) may show; scripts and styles load
+  expect(refused.filter((m) => !/fonts\.googleapis\.com/.test(m))).toEqual([]);
+  const pause = await page.evaluate<number>("fetch('api/queues/provision/pause', { method: 'PUT' }).then((r) => r.status)");
+  expect(pause).toBe(403);
+  // a retry gets past the guards from the console's own page (no-referrer makes its Origin "null"):
+  // bull-board itself answers, here that no such job exists
+  const retry = await page.evaluate<number>("fetch('api/queues/provision/no-such-job/retry', { method: 'PUT' }).then((r) => r.status)");
+  expect(retry).toBe(404);
   await context.close();
 });
 

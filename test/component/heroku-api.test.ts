@@ -106,13 +106,42 @@ describe('POST /heroku/resources (provision)', () => {
     expect(res.body.message).toMatch(/upstream/);
   });
 
+  it('a bare --flag (an option that is boolean true) is accepted and stored as the string "true"', async () => {
+    const body = provisionBody({ options: { upstream: 'https://api.example.com', verbose: true, 'no-cache': false } });
+    const res = await post(body);
+    expect(res.status).toBe(202);
+    expect((await ctx.store.get(body.uuid))?.options).toEqual({ upstream: 'https://api.example.com', verbose: 'true', 'no-cache': 'false' });
+  });
+
+  it('--upstream given as a bare flag → 422 saying it needs a URL; nothing written, no job', async () => {
+    const body = provisionBody({ options: { upstream: true } });
+    const res = await post(body);
+    expect(res.status).toBe(422);
+    expect(res.body.message).toBe('option --upstream needs a value: use --upstream=https://<your app host>');
+    expect(await ctx.store.get(body.uuid)).toBeNull();
+    expect(await jobIds('provision')).not.toContain(`provision_${body.uuid}`);
+  });
+
+  it.each([
+    ['null', { oauth_grant: null }],
+    ['missing', { oauth_grant: undefined }],
+  ])('a %s oauth_grant → 422 with a message the user sees; nothing written, no job', async (_label, override) => {
+    const body = provisionBody(override);
+    const res = await post(body);
+    expect(res.status).toBe(422);
+    expect(res.body.message).toMatch(/without an OAuth grant.*cannot report back to Heroku.*nothing was created/);
+    expect(await ctx.store.get(body.uuid)).toBeNull();
+    expect(await jobIds('provision')).not.toContain(`provision_${body.uuid}`);
+  });
+
   it.each([
     ['malformed JSON', '{"uuid": ', 400],
     ['a JSON array', '[1,2]', 400],
     ['missing uuid', JSON.stringify({ plan: 'test' }), 422],
     ['a uuid that is not a UUID', JSON.stringify({ uuid: '../../etc', plan: 'test' }), 422],
     ['wrong types', JSON.stringify({ uuid: randomUUID(), plan: 42 }), 422],
-    ['options not strings', JSON.stringify({ uuid: randomUUID(), plan: 'test', options: { a: 1 } }), 422],
+    ['options neither strings nor booleans', JSON.stringify({ uuid: randomUUID(), plan: 'test', options: { a: 1 } }), 422],
+    ['an option that is an object', JSON.stringify({ uuid: randomUUID(), plan: 'test', options: { a: { b: 'c' } } }), 422],
   ])('%s → the right 4xx with a message', async (_label, raw, status) => {
     const res = await request(ctx.app).post('/heroku/resources').set('Authorization', auth).set('Content-Type', 'application/json').send(raw);
     expect(res.status).toBe(status);
@@ -194,6 +223,50 @@ describe('DELETE /heroku/resources/:id (deprovision)', () => {
     expect((await del(body.uuid)).status).toBe(204);
     // a provision of the same uuid now is refused
     expect((await post(body)).status).toBe(410);
+  });
+
+  it(`a tombstone expires after TOMBSTONE_TTL_DAYS (${30} by default); within it a provision of the uuid still gets 410`, async () => {
+    const body = provisionBody();
+    await post(body);
+    expect(await ctx.redis.pttl(ctx.store.key(body.uuid))).toBe(-1); // a live add-on never expires
+    await del(body.uuid);
+    expect(await ctx.redis.pttl(ctx.store.key(body.uuid))).toBe(-1); // nor one being removed
+    // the deprovision workflow's last write (the engine writes the tombstone through the store)
+    await ctx.store.update(body.uuid, (r) => ({ ...r, state: 'deprovisioned', deprovisionedAt: new Date().toISOString() }));
+    const ttl = await ctx.redis.pttl(ctx.store.key(body.uuid));
+    expect(ctx.config.TOMBSTONE_TTL_DAYS).toBe(30);
+    expect(ttl).toBeGreaterThan(30 * 86_400_000 - 60_000);
+    expect(ttl).toBeLessThanOrEqual(30 * 86_400_000);
+    expect((await post(body)).status).toBe(410);
+    expect((await del(body.uuid)).status).toBe(204);
+  });
+
+  it('a failed add-on (final too) gets the TTL; a DELETE of it lifts the TTL while its teardown runs, and the tombstone gets it again', async () => {
+    const body = provisionBody();
+    await post(body);
+    await ctx.store.update(body.uuid, (r) => ({ ...r, state: 'failed', failureReason: 'x' }));
+    expect(await ctx.redis.pttl(ctx.store.key(body.uuid))).toBeGreaterThan(29 * 86_400_000);
+    expect((await post(body)).status).toBe(410);
+    await del(body.uuid);
+    expect((await ctx.store.get(body.uuid))?.state).toBe('deprovisioning');
+    expect(await ctx.redis.pttl(ctx.store.key(body.uuid))).toBe(-1);
+    await ctx.store.update(body.uuid, (r) => ({ ...r, state: 'deprovisioned' }));
+    expect(await ctx.redis.pttl(ctx.store.key(body.uuid))).toBeGreaterThan(29 * 86_400_000);
+  });
+
+  it('TOMBSTONE_TTL_DAYS sets the TTL', async () => {
+    const short = await appContext('heroku-api-ttl', { config: { TOMBSTONE_TTL_DAYS: '2' } });
+    try {
+      const body = provisionBody();
+      expect((await request(short.app).post('/heroku/resources').set('Authorization', auth).send(body)).status).toBe(202);
+      await short.store.update(body.uuid, (r) => ({ ...r, state: 'deprovisioning' }));
+      await short.store.update(body.uuid, (r) => ({ ...r, state: 'deprovisioned' }));
+      const ttl = await short.redis.pttl(short.store.key(body.uuid));
+      expect(ttl).toBeGreaterThan(2 * 86_400_000 - 60_000);
+      expect(ttl).toBeLessThanOrEqual(2 * 86_400_000);
+    } finally {
+      await short.close();
+    }
   });
 
   it('a tombstone answers 204 again; never seen → 404; bad credentials → 401', async () => {

@@ -2,7 +2,9 @@ import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import { appContext, basic, provisionBody, type AppContext } from '../helpers/context';
+import { Worker } from 'bullmq';
 import { progressKey } from '../../src/health';
+import { bullPrefix } from '../../src/jobs';
 
 let ctx: AppContext;
 let app: Express;
@@ -101,6 +103,86 @@ describe('/admin/queues', () => {
     expect(res.status).toBe(403);
     expect(await ctx.jobs.queue('provision').isPaused()).toBe(false);
   });
+
+  it('is read-only but for retrying a job: every other write is refused (403) and changes nothing', async () => {
+    const body = provisionBody();
+    expect((await provision(body)).status).toBe(202);
+    const jobId = `provision_${body.uuid}`;
+    const writes: [string, string][] = [
+      ['put', '/api/queues/pause'],
+      ['put', '/api/queues/resume'],
+      ['put', '/api/queues/provision/pause'],
+      ['put', '/api/queues/provision/resume'],
+      ['put', '/api/queues/provision/empty'],
+      ['put', '/api/queues/provision/obliterate'],
+      ['put', '/api/queues/provision/clean/waiting'],
+      ['put', '/api/queues/provision/clean/completed'],
+      ['put', '/api/queues/provision/retry/failed'],
+      ['put', '/api/queues/provision/retry/retry'],
+      ['put', '/api/queues/provision/clean/retry'],
+      ['put', '/api/queues/provision/promote'],
+      ['put', '/api/queues/provision/concurrency'],
+      ['put', '/api/queues/provision/rate-limit'],
+      ['post', '/api/queues/provision/add'],
+      ['put', `/api/queues/provision/${jobId}/clean`],
+      ['put', `/api/queues/provision/${jobId}/promote`],
+      ['put', `/api/queues/provision/${jobId}/Retry`],
+      ['put', `/api/queues/provision/${jobId}/retry/`],
+      ['patch', `/api/queues/provision/${jobId}/update-data`],
+      ['patch', `/api/queues/provision/${jobId}/delay`],
+      ['patch', `/api/queues/provision/${jobId}/priority`],
+      ['delete', `/api/queues/provision/${jobId}`],
+    ];
+    for (const [method, path] of writes) {
+      const res = await request(app)[method as 'put'](`/admin/queues${path}`).set('Authorization', admin).set('Sec-Fetch-Site', 'same-origin').send({ name: 'x', data: {} });
+      expect([method, path, res.status]).toEqual([method, path, 403]);
+      expect(res.body.message).toBe('the queue console is read-only: only retrying a job is allowed');
+    }
+    const q = ctx.jobs.queue('provision');
+    expect(await q.isPaused()).toBe(false);
+    expect(await (await q.getJob(jobId))?.getState()).toBe('waiting');
+  });
+
+  it('retries a failed job (same-origin), the one write it keeps', async () => {
+    const queue = ctx.jobs.queue('deprovision');
+    const id = `deprovision_${randomUUID()}`;
+    await queue.add('deprovision', { id: 'x' }, { jobId: id, attempts: 1 });
+    const redisUrl = new URL(ctx.config.REDIS_URL);
+    const worker = new Worker('deprovision', null, { connection: { host: redisUrl.hostname, port: Number(redisUrl.port || 6379) }, prefix: bullPrefix(ctx.prefix), autorun: false });
+    try {
+      const job = await worker.getNextJob('tok');
+      expect(job?.id).toBe(id);
+      await job!.moveToFailed(new Error('boom'), 'tok');
+      expect(await (await queue.getJob(id))!.getState()).toBe('failed');
+
+      const res = await request(app).put(`/admin/queues/api/queues/deprovision/${id}/retry`).set('Authorization', admin).set('Sec-Fetch-Site', 'same-origin');
+      expect(res.status).toBe(204);
+      expect(await (await queue.getJob(id))!.getState()).toBe('waiting');
+      // still refused from another site
+      const cross = await request(app).put(`/admin/queues/api/queues/deprovision/${id}/retry`).set('Authorization', admin).set('Sec-Fetch-Site', 'cross-site');
+      expect(cross.status).toBe(403);
+    } finally {
+      await worker.close();
+      await queue.remove(id);
+    }
+  });
+
+  it("cannot be framed and is never cached (its static files may be); its CSP allows only its own scripts", async () => {
+    for (const res of [await request(app).get('/admin/queues'), await request(app).get('/admin/queues').set('Authorization', admin), await request(app).get('/admin/queues/api/queues').set('Authorization', admin)]) {
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      const csp = String(res.headers['content-security-policy']);
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("script-src 'self';");
+    }
+    const html = (await request(app).get('/admin/queues').set('Authorization', admin)).text;
+    const js = /src="(static\/js\/[^"]+)"/.exec(html)![1];
+    const asset = await request(app).get(`/admin/queues/${js}`).set('Authorization', admin);
+    expect(asset.status).toBe(200);
+    expect(asset.headers['cache-control']).not.toBe('no-store');
+  });
 });
 
 describe('/openapi.json', () => {
@@ -127,9 +209,9 @@ describe('/openapi.json', () => {
     expect(JSON.stringify(doc)).not.toContain(ctx.config.ADDON_PASSWORD);
   });
 
-  it('the provision schema lists uuid and plan as required, exactly what the route requires', async () => {
+  it('the provision schema lists uuid, plan and oauth_grant as required, exactly what the route requires', async () => {
     const schema = doc.components.schemas.ProvisionRequest;
-    expect([...(schema.required ?? [])].sort()).toEqual(['plan', 'uuid']);
+    expect([...(schema.required ?? [])].sort()).toEqual(['oauth_grant', 'plan', 'uuid']);
     for (const field of Object.keys(schema.properties)) {
       const body: Record<string, unknown> = provisionBody();
       delete body[field];

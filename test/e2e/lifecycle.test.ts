@@ -90,14 +90,14 @@ describe.each([
     expect(gone.herokuTokensSealed).toBeUndefined();
     // a shared gateway stays: it is the pool's (the region's first is never removed)
     if (target === 'omni') expect(stack.anypoint.inspect().gateways).toHaveLength(1);
-    const again = await request(stack.app).post('/heroku/resources').set('Authorization', stack.auth).send({ uuid, plan: 'test' });
+    const again = await request(stack.app).post('/heroku/resources').set('Authorization', stack.auth).send({ uuid, plan: 'test', oauth_grant: { code: 'a-late-repeat' } });
     expect(again.status).toBe(410);
   });
 
   it("finds the app's herokuapp.com host when no --upstream is given (not the custom domain listed first)", async () => {
     const { uuid } = await stack.provision({ plan: 'basic', appName: 'acme-shop' });
     const rec = await stack.waitForState(uuid, 'provisioned');
-    expect(rec.resources.upstreamUrl).toMatch(/^https:\/\/acme-shop-[0-9a-f]{6}\.herokuapp\.com$/);
+    expect(rec.resources.upstreamUrl).toMatch(/^https:\/\/acme-shop-[0-9a-f]{12}\.herokuapp\.com$/);
     expect(rec.resources.herokuAppName).toBe('acme-shop');
     const api = stack.anypoint.inspect().apis.find((a) => String(a.id) === String(rec.placement?.apiId));
     expect(JSON.stringify(api)).toContain(rec.resources.upstreamUrl);

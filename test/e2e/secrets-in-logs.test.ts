@@ -28,8 +28,10 @@ it('a provision / SSO / plan change / deprovision sequence logs no password, sal
   const sso = await request(stack.app).post('/sso/login').type('form').send({ resource_id: uuid, timestamp: ts, resource_token: ssoToken });
   expect(sso.status).toBe(302);
   const sessionCookie = ([] as string[]).concat(sso.headers['set-cookie'])[0].split(';')[0];
-  // the legacy GET puts its token in the query string: it must not reach the log either
-  expect((await request(stack.app).get(`/heroku/resources/${uuid}`).query({ token: ssoToken, timestamp: ts })).status).toBe(302);
+  // an old SSO v1 link puts its token in the query string: not served (404), and the token must not reach the log either
+  expect((await request(stack.app).get(`/heroku/resources/${uuid}`).query({ token: ssoToken, timestamp: ts })).status).toBe(404);
+  // nor does a replay of the form post log it
+  expect((await request(stack.app).post('/sso/login').type('form').send({ resource_id: uuid, timestamp: ts, resource_token: ssoToken })).status).toBe(403);
   // a wrong password is logged as a 401, without the password
   expect((await request(stack.app).put(`/heroku/resources/${uuid}`).set('Authorization', 'Basic ' + Buffer.from('anypoint-api-gateway:wrong-password-123').toString('base64')).send({ plan: 'basic' })).status).toBe(401);
   expect((await request(stack.app).put(`/heroku/resources/${uuid}`).set('Authorization', stack.auth).send({ plan: 'basic' })).status).toBe(200);

@@ -15,6 +15,9 @@ const RUNS = 2_000;
 let env: Env;
 let web: Awaited<ReturnType<typeof listen>>;
 let known: string; // a uuid with a record
+let session: string; // a live dashboard session of `known` (its signed cookie value)
+/** Deciding SSO tokens that signed in once: each works once, a replay gets 403. */
+const usedSso = new Set<string>();
 
 beforeAll(async () => {
   env = await startEnv('fuzz');
@@ -22,6 +25,12 @@ beforeAll(async () => {
   const p = await env.provision();
   expect(p.status).toBe(202);
   known = p.uuid;
+  const ts = String(nowS() - 1);
+  const form = new URLSearchParams({ resource_id: known, timestamp: ts, resource_token: resourceToken(known, env.config.SSO_SALT, ts) }).toString();
+  const signIn = await rawRequest(web.url, { method: 'POST', path: '/sso/login', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: form });
+  expect(signIn.status).toBe(302);
+  usedSso.add(resourceToken(known, env.config.SSO_SALT, ts));
+  session = /aag_session=([^;]+)/.exec(String(signIn.headers['set-cookie']))![1];
 });
 afterAll(async () => {
   await web?.close();
@@ -39,6 +48,8 @@ interface Req {
   /** Statuses this request may get. */
   ok: number[];
   writes: boolean;
+  /** A sign-on form whose token is valid: it signs in once (302), then gets 403. */
+  ssoToken?: string;
 }
 
 const nowS = () => Math.floor(Date.now() / 1000);
@@ -173,7 +184,8 @@ const ssoFields = fc
     if (kind === 'other-id') f.resource_token = resourceToken(id === known ? '00000000-0000-4000-8000-000000000001' : known, salt, ts);
     const validToken = kind === 'valid' || kind === 'valid-user-scoped';
     // a valid token for the seeded add-on signs in; for another uuid (maybe made by a valid provision) it may too
-    return { fields: f, valid: validToken && id0 === 'KNOWN', maybeValid: validToken && id0 !== 'KNOWN' };
+    const token = validToken ? (f.user_scoped_resource_token ?? f.resource_token) : undefined;
+    return { fields: f, valid: validToken && id0 === 'KNOWN', maybeValid: validToken && id0 !== 'KNOWN', token };
   });
 
 const ssoPost: fc.Arbitrary<Req> = fc
@@ -188,27 +200,28 @@ const ssoPost: fc.Arbitrary<Req> = fc
     if (shape === 'huge') body += `&nav-data=${'x'.repeat(20_000)}`;
     if (shape === 'many') body += Array.from({ length: 60 }, (_, i) => `&f${i}=1`).join('');
     const valid = s.valid && shape === 'form';
-    const ok = valid ? [302] : s.maybeValid && shape === 'form' ? [302, 400, 404] : [400, 403, 404, 413, 415];
-    return { endpoint: 'SSO form', method: 'POST', path: '/sso/login', headers: { 'Content-Type': type }, body, ok, writes: false };
+    const maybe = s.maybeValid && shape === 'form';
+    const ok = valid ? [302] : maybe ? [302, 400, 404] : [400, 403, 404, 413, 415];
+    // a sign-in writes its session and marks its token used
+    return { endpoint: 'SSO form', method: 'POST', path: '/sso/login', headers: { 'Content-Type': type }, body, ok, writes: valid || maybe, ssoToken: valid || maybe ? s.token : undefined };
   });
 
+/** The SSO v1 GET form is not served: never a sign-in, whatever the token. */
 const ssoLegacy: fc.Arbitrary<Req> = fc.oneof(
   ssoFields.map((s) => {
     const q = new URLSearchParams({ token: s.fields.resource_token ?? s.fields.user_scoped_resource_token ?? '', timestamp: s.fields.timestamp });
-    const legacyValid = s.valid && !!s.fields.resource_token;
-    const maybe = s.maybeValid && !!s.fields.resource_token;
     const id = encodeURIComponent(s.fields.resource_id);
-    return { endpoint: 'legacy SSO GET', method: 'GET', path: `/heroku/resources/${id}?${q}`, headers: {}, ok: legacyValid ? [302] : maybe ? [302, 400, 403, 404] : [400, 403, 404, 431], writes: false };
+    return { endpoint: 'legacy SSO GET', method: 'GET', path: `/heroku/resources/${id}?${q}`, headers: {}, ok: [400, 404, 431], writes: false };
   }),
-  trickId.map((id) => ({ endpoint: 'legacy SSO GET', method: 'GET', path: `/heroku/resources/${id}?token=abc&timestamp=1`, headers: {}, ok: [400, 403, 404, 431], writes: false })),
+  trickId.map((id) => ({ endpoint: 'legacy SSO GET', method: 'GET', path: `/heroku/resources/${id}?token=abc&timestamp=1`, headers: {}, ok: [400, 404, 431], writes: false })),
 );
 
 const dashboard: fc.Arbitrary<Req> = fc
-  .tuple(fc.constantFrom('none', 'forged', 'tampered', 'expired', 'other', 'valid'), fc.oneof(fc.constant('KNOWN'), trickId, fc.uuid()), odd)
+  .tuple(fc.constantFrom('none', 'forged', 'tampered', 'expired', 'other', 'ended', 'valid'), fc.oneof(fc.constant('KNOWN'), trickId, fc.uuid()), odd)
   .map(([kind, id0, junk]) => {
     const id = id0 === 'KNOWN' ? known : id0;
     const secret = env.config.SESSION_SECRET;
-    const good = signSession({ uuid: known, heroku: true, exp: nowS() + 600 }, secret);
+    const good = session;
     const cookie =
       kind === 'none'
         ? undefined
@@ -217,10 +230,12 @@ const dashboard: fc.Arbitrary<Req> = fc
           : kind === 'tampered'
             ? `aag_session=${good.slice(0, -3)}abc`
             : kind === 'expired'
-              ? `aag_session=${signSession({ uuid: known, heroku: true, exp: nowS() - 1 }, secret)}`
+              ? `aag_session=${signSession({ sid: 'expired', uuid: known, heroku: true, exp: nowS() - 1 }, secret)}`
               : kind === 'other'
-                ? `aag_session=${signSession({ uuid: '00000000-0000-4000-8000-000000000001', heroku: true, exp: nowS() + 600 }, secret)}`
-                : `aag_session=${good}`;
+                ? `aag_session=${signSession({ sid: 'other', uuid: '00000000-0000-4000-8000-000000000001', heroku: true, exp: nowS() + 600 }, secret)}`
+                : kind === 'ended'
+                  ? `aag_session=${signSession({ sid: 'no-such-session', uuid: known, heroku: true, exp: nowS() + 600 }, secret)}`
+                  : `aag_session=${good}`;
     const valid = kind === 'valid' && id0 === 'KNOWN';
     return { endpoint: 'dashboard', method: 'GET', path: `/dashboard/${id}`, headers: (cookie ? { Cookie: cookie } : {}) as Record<string, string>, ok: valid ? [200] : [401, 404, 431], writes: false };
   });
@@ -265,8 +280,11 @@ describe('hostile input', () => {
       let fiveXx = 0;
       await fc.assert(
         fc.asyncProperty(anyRequest, async (r) => {
+          const replay = r.ssoToken !== undefined && usedSso.has(r.ssoToken);
+          if (replay) r = { ...r, ok: [403], writes: false };
           const before = r.writes ? '' : await footprint();
           const res = await rawRequest(web.url, { method: r.method, path: r.path, headers: r.headers, body: r.body });
+          if (r.ssoToken !== undefined && res.status === 302) usedSso.add(r.ssoToken);
           sent++;
           const m = seen.get(r.endpoint) ?? new Map<number, number>();
           m.set(res.status, (m.get(res.status) ?? 0) + 1);

@@ -62,8 +62,11 @@ describe('secrets and truth to Heroku', () => {
       // plan change, SSO sign-in, a permanent failure, deprovisions
       await request(env.app).put(`/heroku/resources/${uuids[0]}`).set('Authorization', env.auth).send({ plan: 'premium' }).expect(200);
       const ts = String(Math.floor(Date.now() / 1000));
-      await request(env.app).post('/sso/login').type('form').send({ resource_id: uuids[1], timestamp: ts, resource_token: resourceToken(uuids[1], env.config.SSO_SALT, ts) }).expect(302);
-      await request(env.app).get(`/heroku/resources/${uuids[1]}?token=${resourceToken(uuids[1], env.config.SSO_SALT, ts)}&timestamp=${ts}`).expect(302);
+      const ssoForm = { resource_id: uuids[1], timestamp: ts, resource_token: resourceToken(uuids[1], env.config.SSO_SALT, ts) };
+      await request(env.app).post('/sso/login').type('form').send(ssoForm).expect(302);
+      // the used token is kept by its hash only (the dump below would show it in clear); a replay is refused
+      await request(env.app).post('/sso/login').type('form').send(ssoForm).expect(403);
+      await request(env.app).get(`/heroku/resources/${uuids[1]}?token=${ssoForm.resource_token}&timestamp=${ts}`).expect(404);
       env.heroku.setFaults([{ path: '/addons/:addon/config', method: 'PATCH', status: 403 }]);
       const failing = await env.provision();
       const failed = await env.waitFor(failing.uuid, (r) => r.state === 'failed', 20_000);
@@ -78,7 +81,7 @@ describe('secrets and truth to Heroku', () => {
       for (const q of env.jobs.all()) jobs.push(...(await q.getJobs(['completed', 'failed', 'delayed', 'waiting', 'active'])));
       const jobData = JSON.stringify(jobs.map((j) => ({ id: j.id, data: j.data, returnvalue: j.returnvalue, failedReason: j.failedReason, stacktrace: j.stacktrace })));
       const dump = await dumpPrefix(env.redis, env.prefix);
-      const secrets = [...configSecrets(env.config), ...tokens, ...grants];
+      const secrets = [...configSecrets(env.config), ...tokens, ...grants, { name: 'SSO resource_token', value: ssoForm.resource_token }];
       const haystacks = [
         { name: 'in-process logs', text: env.logs.text() },
         { name: 'child worker output', text: child?.out ?? '' },

@@ -53,9 +53,15 @@ describe('aag-driver check against the whole stack', () => {
     expect(r.failed).toBe(0);
     expect(r.passed).toBeGreaterThanOrEqual(40);
     expect(r.lines).toContain(`${r.passed} passed, 0 failed`);
-    for (const name of ['async: the stand-in records the provision action', 'async: config vars are exactly', 'async: after deprovision the record ends']) {
-      expect(r.lines.some((l) => l.startsWith(`ok   ${name}`))).toBe(true);
+    for (const name of [
+      'async: the stand-in records the provision action',
+      'async: config vars are exactly',
+      'async: after deprovision the record ends',
+      ...Object.values(BREAKERS).flatMap((b) => b.fails),
+    ]) {
+      expect([name, r.lines.some((l) => l.startsWith(`ok   ${name}`))]).toEqual([name, true]);
     }
+    expect(r.lines.some((l) => l.startsWith('# the tombstone expires after TOMBSTONE_TTL_DAYS'))).toBe(true);
   }, 20_000);
 
   it('fails every check that wrong credentials or a wrong salt would break', async () => {
@@ -65,6 +71,136 @@ describe('aag-driver check against the whole stack', () => {
     expect(r.lines.some((l) => l.startsWith('FAIL sso: user-scoped token → 302'))).toBe(true);
     // the refusals still hold
     expect(r.lines).toContain('ok   provision: no credentials → 401 with WWW-Authenticate');
+  }, 20_000);
+});
+
+/**
+ * A service that breaks one rule: the real stack behind a front that changes one behaviour back to
+ * what the rule forbids. Each new check must FAIL against its breaker (and pass against the stack).
+ */
+type Breaker = (stack: Stack) => express.RequestHandler;
+
+const BREAKERS: Record<string, { breaker: Breaker; fails: string[] }> = {
+  'refuses boolean options': {
+    breaker: () => (req, res, next) => {
+      const options = (req.body as { options?: Record<string, unknown> } | undefined)?.options ?? {};
+      if (req.method === 'POST' && req.path === '/heroku/resources' && Object.values(options).some((v) => typeof v === 'boolean')) {
+        res.status(422).json({ message: 'options must be strings' });
+        return;
+      }
+      next();
+    },
+    fails: ['provision: a bare --flag'],
+  },
+  'accepts a null grant with 202': {
+    breaker: () => (req, res, next) => {
+      const body = req.body as { uuid?: string; oauth_grant?: unknown } | undefined;
+      if (req.method === 'POST' && req.path === '/heroku/resources' && body && body.oauth_grant == null) {
+        res.status(202).json({ id: body.uuid, message: 'provisioning' });
+        return;
+      }
+      next();
+    },
+    fails: ['provision: oauth_grant null → 422', 'provision: oauth_grant missing → 422'],
+  },
+  'serves the v1 GET sign-in': {
+    breaker: () => (req, res, next) => {
+      if (req.method === 'GET' && req.path.startsWith('/heroku/resources/') && req.query.token) {
+        res.cookie('aag_session', 'signed-in').status(302).setHeader('Location', `/dashboard/${req.path.split('/').pop()}`);
+        res.end();
+        return;
+      }
+      next();
+    },
+    fails: ['sso: the v1 GET form'],
+  },
+  'lets a sign-on form be replayed': {
+    breaker: (stack) => async (req, _res, next) => {
+      if (req.method === 'POST' && req.path === '/sso/login') {
+        const used = await stack.redis.keys(`${stack.config.KEY_PREFIX}:sso:used:*`);
+        if (used.length) await stack.redis.del(...used);
+      }
+      next();
+    },
+    fails: ['sso: a sign-on form used once'],
+  },
+  'sends no security headers': {
+    breaker: () => (_req, res, next) => {
+      const set = res.setHeader.bind(res);
+      res.setHeader = ((name: string, value: string | number | readonly string[]) =>
+        /^(content-security-policy|x-content-type-options|referrer-policy|cache-control|x-frame-options)$/i.test(name) ? res : set(name, value)) as typeof res.setHeader;
+      next();
+    },
+    fails: ['sso: user-scoped token → 302', "sso: the dashboard's headers", 'console: /admin/queues cannot be framed'],
+  },
+  "shows the form's email as signed in without a user-scoped token": {
+    breaker: () => {
+      let email = '';
+      return (req, res, next) => {
+        if (req.method === 'POST' && req.path === '/sso/login') email = String((req.body as Record<string, unknown>).email ?? '');
+        if (req.method === 'GET' && req.path.startsWith('/dashboard/')) {
+          const send = res.send.bind(res);
+          res.send = ((body: unknown) => send(typeof body === 'string' ? body.replace('</main>', `<p>Signed in as ${email}</p></main>`) : body)) as typeof res.send;
+        }
+        next();
+      };
+    },
+    fails: ["sso: with only a resource_token the form's email is not shown"],
+  },
+  'signs out without ending the session': {
+    breaker: () => (req, res, next) => {
+      if (req.method === 'POST' && req.path === '/sso/logout') {
+        res.status(303).setHeader('Location', '/signed-out');
+        res.end();
+        return;
+      }
+      next();
+    },
+    fails: ['sso: signing out'],
+  },
+  'forgets a removed add-on': {
+    breaker: () => {
+      const removed = new Set<string>();
+      return (req, res, next) => {
+        if (req.method === 'DELETE') removed.add(req.path.split('/').pop() ?? '');
+        const uuid = (req.body as { uuid?: string } | undefined)?.uuid;
+        if (req.method === 'POST' && req.path === '/heroku/resources' && uuid && removed.has(uuid)) {
+          res.status(202).json({ id: uuid, message: 'provisioning' });
+          return;
+        }
+        next();
+      };
+    },
+    fails: ['provision after deprovision (same uuid) → 410'],
+  },
+};
+
+describe('aag-driver check bites on each rule of issues 11 and 15', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack('driver-rules');
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it.each(Object.keys(BREAKERS))('a service that %s fails its check', async (name) => {
+    const { breaker, fails } = BREAKERS[name];
+    const front = express();
+    front.use(express.json({ type: ['application/json', 'application/*+json'], limit: '2mb' }), express.urlencoded({ extended: false }), breaker(stack), (req, res) => {
+      stack.app(req, res);
+    });
+    const broken = await listen(front);
+    try {
+      const r = await runCheck({ service: broken.url, id: stack.config.ADDON_ID, password: stack.config.ADDON_PASSWORD, salt: stack.config.SSO_SALT, waitSeconds: 1, pollMs: 50 });
+      for (const f of fails) expect([f, r.lines.some((l) => l.startsWith(`FAIL ${f}`))]).toEqual([f, true]);
+      // the other new checks still pass: the breaker broke that one rule
+      for (const other of Object.values(BREAKERS).flatMap((b) => b.fails).filter((f) => !fails.includes(f))) {
+        expect([other, r.lines.some((l) => l.startsWith(`ok   ${other}`))]).toEqual([other, true]);
+      }
+    } finally {
+      await broken.close();
+    }
   }, 20_000);
 });
 

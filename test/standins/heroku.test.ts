@@ -276,7 +276,7 @@ describe('Platform API', () => {
     expect((await api(sb, a.token).get('/apps/no-such-app/domains')).status).toBe(404);
   });
 
-  it('lists domains with the herokuapp.com host as kind heroku, a custom one first', async () => {
+  it('lists domains with the herokuapp.com host (<app>-<12 hex>, as for apps made since mid-2023) as kind heroku, a custom one first', async () => {
     const { sb } = sandbox();
     const { body, token } = await provisioned(sb, { plan: 'test', appName: 'acme-web' });
     const appId = sb.addon(body.uuid)!.app.id;
@@ -286,13 +286,13 @@ describe('Platform API', () => {
       expect(res.body).toHaveLength(2);
       expect(res.body[0]).toMatchObject({ kind: 'custom', hostname: 'www.acme-web.example.com' });
       expect(res.body[1].kind).toBe('heroku');
-      expect(res.body[1].hostname).toMatch(/^acme-web-[0-9a-f]{6}\.herokuapp\.com$/);
+      expect(res.body[1].hostname).toMatch(/^acme-web-[0-9a-f]{12}\.herokuapp\.com$/);
       expect(res.body[1].app).toEqual({ id: appId, name: 'acme-web' });
       expect(typeof res.body[1].id).toBe('string');
     }
     const app = await api(sb, token).get('/apps/acme-web');
     expect(app.status).toBe(200);
-    expect(app.body.web_url).toMatch(/^https:\/\/acme-web-[0-9a-f]{6}\.herokuapp\.com\/$/);
+    expect(app.body.web_url).toMatch(/^https:\/\/acme-web-[0-9a-f]{12}\.herokuapp\.com\/$/);
   });
 
   it('can leave the custom domain out', async () => {

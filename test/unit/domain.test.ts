@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { assetIdFor, cloudHubNameFor, isValidCloudHubName } from '../../src/domain/naming';
 import { findPlan, rateLimitConfiguration, PLANS } from '../../src/domain/plans';
-import { readSession, signSession, verifySso } from '../../src/domain/sso';
+import { readSession, signSession, SSO_REPLAY_WINDOW_SECONDS, tokenFingerprint, verifySso } from '../../src/domain/sso';
+import { readOptions } from '../../src/domain/options';
 import { validateUpstream } from '../../src/domain/upstream';
-import { canMove, newRecord, pendingWork, publicView, type AddonRecord } from '../../src/domain/addon';
+import { ADDON_STATES, canMove, isFinal, newRecord, pendingWork, publicView, type AddonRecord } from '../../src/domain/addon';
 import { basePathFor, gatewayNameFor, gatewayProxyUrl, parsePlanTargets, parseRegionSpaces, proxyAppNameFor, targetForPlan } from '../../src/domain/targets';
 import { parseRuntimeOption, pickRuntime, type RuntimeOption } from '../../src/domain/runtimes';
 import { regionOf } from '../../src/domain/regions';
@@ -51,9 +52,12 @@ describe('sso', () => {
   it('verifies all three token kinds and prefers the user-scoped one', () => {
     const sha1 = createHash('sha1').update(`${UUID}:${salt}:${ts}`).digest('hex');
     const sha256 = createHash('sha256').update(`${UUID}:${salt}:${ts}:u1:a@b.c`).digest('hex');
-    expect(verifySso({ id: UUID, timestamp: ts, resourceToken: sha1 }, salt, now)).toEqual({ ok: true, kind: 'resource' });
-    expect(verifySso({ id: UUID, timestamp: ts, legacyToken: sha1 }, salt, now)).toEqual({ ok: true, kind: 'legacy' });
-    expect(verifySso({ id: UUID, timestamp: ts, userScopedToken: sha256, userId: 'u1', email: 'a@b.c' }, salt, now)).toEqual({ ok: true, kind: 'user_scoped' });
+    expect(verifySso({ id: UUID, timestamp: ts, resourceToken: sha1 }, salt, now)).toEqual({ ok: true, kind: 'resource', tokens: [sha1] });
+    expect(verifySso({ id: UUID, timestamp: ts, legacyToken: sha1.toUpperCase() }, salt, now)).toEqual({ ok: true, kind: 'legacy', tokens: [sha1] });
+    expect(verifySso({ id: UUID, timestamp: ts, userScopedToken: sha256, userId: 'u1', email: 'a@b.c' }, salt, now)).toEqual({ ok: true, kind: 'user_scoped', tokens: [sha256] });
+    // Heroku's form carries both: the user-scoped one decides, and the valid resource_token is marked used beside it
+    expect(verifySso({ id: UUID, timestamp: ts, userScopedToken: sha256, resourceToken: sha1, userId: 'u1', email: 'a@b.c' }, salt, now)).toEqual({ ok: true, kind: 'user_scoped', tokens: [sha256, sha1] });
+    expect(verifySso({ id: UUID, timestamp: ts, userScopedToken: sha256, resourceToken: 'f'.repeat(40), userId: 'u1', email: 'a@b.c' }, salt, now)).toEqual({ ok: true, kind: 'user_scoped', tokens: [sha256] });
     expect(verifySso({ id: UUID, timestamp: ts, userScopedToken: sha256, resourceToken: sha1, userId: 'u1', email: 'x@b.c' }, salt, now)).toEqual({ ok: false, reason: 'bad_token' });
     expect(verifySso({ id: UUID, timestamp: ts, resourceToken: sha1 }, salt, now + 301)).toEqual({ ok: false, reason: 'stale' });
     expect(verifySso({ id: UUID, timestamp: ts, resourceToken: sha1 }, salt, now - 61)).toEqual({ ok: false, reason: 'future' });
@@ -61,9 +65,17 @@ describe('sso', () => {
     expect(verifySso({ id: UUID, timestamp: ts }, salt, now)).toEqual({ ok: false, reason: 'missing_token' });
   });
 
-  it('sessions are tamper-evident and expire', () => {
-    const v = signSession({ uuid: UUID, heroku: true, exp: now + 10 }, 's'.repeat(32));
-    expect(readSession(v, 's'.repeat(32), now)?.uuid).toBe(UUID);
+  it('a used token is remembered by its SHA-256 for the whole window a token is accepted in (5 min old, 1 min ahead)', () => {
+    expect(SSO_REPLAY_WINDOW_SECONDS).toBe(360);
+    expect(tokenFingerprint('ABC')).toBe(createHash('sha256').update('abc').digest('hex'));
+    expect(tokenFingerprint('abc')).not.toContain('abc');
+  });
+
+  it('sessions are tamper-evident, name a server-side session and expire', () => {
+    const v = signSession({ sid: 'sid-1', uuid: UUID, heroku: true, exp: now + 10 }, 's'.repeat(32));
+    expect(readSession(v, 's'.repeat(32), now)).toEqual({ sid: 'sid-1', uuid: UUID, heroku: true, exp: now + 10 });
+    // a cookie of the old format (no session id) opens nothing
+    expect(readSession(signSession({ uuid: UUID, heroku: true, exp: now + 10 } as never, 's'.repeat(32)), 's'.repeat(32), now)).toBeNull();
     expect(readSession(v, 'x'.repeat(32), now)).toBeNull();
     expect(readSession(v, 's'.repeat(32), now + 11)).toBeNull();
     expect(readSession(v.replace(/^./, 'A'), 's'.repeat(32), now)).toBeNull();
@@ -85,7 +97,19 @@ describe('upstream', () => {
   });
 });
 
+describe('provision options', () => {
+  it('stores a bare --flag (boolean) as a string and refuses it for an option that needs a value', () => {
+    expect(readOptions({ upstream: 'https://api.example.com', verbose: true, quiet: false })).toEqual({ ok: true, options: { upstream: 'https://api.example.com', verbose: 'true', quiet: 'false' } });
+    expect(readOptions(null)).toEqual({ ok: true, options: {} });
+    expect(readOptions({ upstream: true })).toEqual({ ok: false, message: 'option --upstream needs a value: use --upstream=https://<your app host>' });
+  });
+});
+
 describe('add-on record', () => {
+  it('final states (failed, deprovisioned) are the ones a tombstone TTL applies to', () => {
+    expect(ADDON_STATES.filter(isFinal)).toEqual(['failed', 'deprovisioned']);
+  });
+
   it('allows only the state moves of the machine', () => {
     expect(canMove('provisioning', 'provisioned')).toBe(true);
     expect(canMove('provisioned', 'provisioning')).toBe(false);

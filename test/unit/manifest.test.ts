@@ -36,4 +36,9 @@ describe('addon-manifest.json', () => {
     expect(api.password).toMatch(/^REPLACE_WITH_/);
     expect(api.sso_salt).toMatch(/^REPLACE_WITH_/);
   });
+
+  it("production URLs name the service host by a placeholder, not a guessed <name>.herokuapp.com (apps created since mid-2023 live at <name>-<12 hex>.herokuapp.com)", () => {
+    expect(api.production.base_url).toBe('https://REPLACE_WITH_SERVICE_HOST/heroku/resources');
+    expect(api.production.sso_url).toBe('https://REPLACE_WITH_SERVICE_HOST/sso/login');
+  });
 });

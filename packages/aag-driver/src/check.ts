@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { pageHeaderProblems, parseCsp, postForm } from './browser-rules';
 import { basicAuth, brief, cookieHeader, cookieNamed, HttpFailure, htmlTitle, type HttpReply } from './http';
 import { sleep, StandIn, type StandInAddon } from './heroku';
 import type { Credentials } from './options';
@@ -113,6 +114,11 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const waitMs = (opts.waitSeconds ?? 120) * 1000;
   const pollMs = opts.pollMs ?? 200;
   const nowS = () => Math.floor(Date.now() / 1000);
+  // Each valid sign-on form signs in once: every form that must succeed gets a timestamp of its own
+  // (strictly increasing, within the window), so two checks never send the same token.
+  let lastTs = 0;
+  const freshTs = () => (lastTs = Math.max(nowS() - 60, lastTs + 1));
+  const https = /^https:/i.test(opts.service);
   const wrongPassword = basicAuth(opts.id, `${opts.password}-wrong`);
   const wrongUser = basicAuth(`${opts.id}-other`, opts.password);
 
@@ -204,6 +210,33 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     expectStatus(res, 202);
   });
 
+  const bodyF = await newBody('test');
+  await check('provision: a bare --flag (an option that is boolean true) → 202', async () => {
+    const res = await svc.provision({ ...bodyF, options: { ...(bodyF.options as Record<string, unknown> | undefined), 'driver-flag': true } });
+    expectStatus(res, 202);
+  });
+  await check('provision: --upstream as a bare flag (true) → 422 with a message naming the option; nothing made', async () => {
+    const body = localBody('test');
+    const res = await svc.provision({ ...body, options: { upstream: true } });
+    expectStatus(res, 422);
+    expectMessage(res);
+    if (!/upstream/i.test(String((res.json as { message?: unknown }).message))) fail(`the message does not name --upstream: ${brief(res.text, 120)}`);
+    expectStatus(await svc.changePlan(String(body.uuid), 'basic'), 404);
+  });
+  for (const [label, grant] of [
+    ['null', null],
+    ['missing', undefined],
+  ] as const) {
+    await check(`provision: oauth_grant ${label} → 422 with a message for the user; nothing made`, async () => {
+      const body: Record<string, unknown> = { ...localBody('test'), oauth_grant: grant };
+      if (grant === undefined) delete body.oauth_grant;
+      const res = await svc.provision(body);
+      expectStatus(res, 422);
+      expectMessage(res);
+      expectStatus(await svc.changePlan(String(body.uuid), 'basic'), 404);
+    });
+  }
+
   const bodyC = await newBody('test');
   await check('provision: the same request three times at once → 202 each, one body', async () => {
     const all = await Promise.all([svc.provision(bodyC), svc.provision(bodyC), svc.provision(bodyC)]);
@@ -283,8 +316,9 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   // ---- single sign-on --------------------------------------------------------------------
   let cookie: string | undefined;
   let location: string | undefined;
+  let page: HttpReply | undefined;
   await check('sso: user-scoped token → 302 to the dashboard, session cookie (HttpOnly, SameSite=Lax), heroku-nav-data cookie', async () => {
-    const res = await svc.ssoPost(ssoForm({ uuid: uuidA, salt: opts.salt, tokens: 'user_scoped' }));
+    const res = await svc.ssoPost(ssoForm({ uuid: uuidA, salt: opts.salt, tokens: 'user_scoped', timestamp: freshTs() }));
     expectStatus(res, 302);
     location = res.headers.get('location') ?? undefined;
     if (!location) fail('302 without Location');
@@ -295,6 +329,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     const session = sessions.find((c) => /;\s*httponly\b/i.test(c));
     if (!session) fail('the session cookie is not HttpOnly');
     if (!/;\s*samesite=lax\b/i.test(session)) fail(`the session cookie is not SameSite=Lax: ${brief(session.replace(/=[^;]*/, '=…'), 120)}`);
+    const problems = pageHeaderProblems(res, { https, html: false });
+    if (problems.length) fail(`the sign-on answer: ${problems.join('; ')}`);
     cookie = cookieHeader(res.setCookies);
     return `→ ${location}`;
   });
@@ -304,7 +340,18 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     expectStatus(res, 200);
     const type = res.headers.get('content-type') ?? '';
     if (!/text\/html/i.test(type)) fail(`content-type ${type || 'none'}`);
+    page = res;
     return `title: ${htmlTitle(res.text) ?? '(none)'}`;
+  });
+  await check(`sso: the dashboard shows the user the user-scoped token vouched for (${DEFAULT_SSO_USER.email})`, async () => {
+    if (!page) fail('no dashboard page');
+    if (!pageText(page.text).includes(DEFAULT_SSO_USER.email)) fail(`the page does not name ${DEFAULT_SSO_USER.email}`);
+  });
+  await check(`sso: the dashboard's headers: CSP default-src 'none' without unsafe script or style, frame-ancestors 'none', nosniff, no-referrer, no-store${https ? ', HSTS' : ''}; no inline script`, async () => {
+    if (!page) fail('no dashboard page');
+    const problems = pageHeaderProblems(page, { https, html: true });
+    if (problems.length) fail(problems.join('; '));
+    return https ? undefined : 'HSTS not checked: the service is not on https';
   });
   await check('sso: dashboard without a cookie → 401', async () => {
     expectStatus(await svc.get(location ?? `/dashboard/${uuidA}`), 401);
@@ -317,15 +364,61 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     expectStatus(res, 401, 403, 404);
   });
   await check('sso: resource_token → 302', async () => {
-    expectStatus(await svc.ssoPost(ssoForm({ uuid: uuidA, salt: opts.salt, tokens: 'resource' })), 302);
+    expectStatus(await svc.ssoPost(ssoForm({ uuid: uuidA, salt: opts.salt, tokens: 'resource', timestamp: freshTs() })), 302);
   });
-  await check('sso: legacy GET /heroku/resources/:id?token=&timestamp= → 302', async () => {
-    const ts = String(nowS());
-    expectStatus(await svc.ssoLegacyGet(uuidA, resourceToken(uuidA, opts.salt, ts), ts), 302);
+  await check("sso: with only a resource_token the form's email is not shown as signed in", async () => {
+    const email = `unvouched-${randomUUID().slice(0, 8)}@example.com`;
+    const res = await svc.ssoPost(ssoForm({ uuid: uuidA, salt: opts.salt, tokens: 'resource', email, timestamp: freshTs() }));
+    expectStatus(res, 302);
+    const dash = await svc.get(res.headers.get('location') ?? `/dashboard/${uuidA}`, cookieHeader(res.setCookies));
+    expectStatus(dash, 200);
+    if (pageText(dash.text).includes(email)) fail(`the dashboard shows ${email}, which nothing vouched for`);
   });
-  await check('sso: legacy GET with a wrong token → 403', async () => {
-    const ts = String(nowS());
-    expectStatus(await svc.ssoLegacyGet(uuidA, resourceToken(uuidA, `${opts.salt}-wrong`, ts), ts), 403);
+  await check('sso: a sign-on form used once → the same form again is refused (403), no session', async () => {
+    const form = ssoForm({ uuid: uuidA, salt: opts.salt, timestamp: freshTs() });
+    expectStatus(await svc.ssoPost(form), 302);
+    const again = await svc.ssoPost(form);
+    if (again.status === 302 || again.setCookies.some((c) => !c.startsWith('heroku-nav-data='))) fail(`the replay signed in again (${again.status})`);
+    expectStatus(again, 403);
+    const { resource_token: _r, ...userScopedOnly } = form;
+    const { user_scoped_resource_token: _u, ...resourceOnly } = form;
+    for (const [what, f] of [['its user-scoped token alone', userScopedOnly], ['its resource_token alone', resourceOnly]] as const) {
+      const res = await svc.ssoPost(f);
+      if (res.status !== 403) fail(`the form replayed with ${what} ${got(res)}`);
+    }
+  });
+  await check('sso: the v1 GET form (GET /heroku/resources/:id?token=&timestamp=) does not sign in: 404 or 405, no cookie', async () => {
+    const ts = String(freshTs());
+    const res = await svc.ssoLegacyGet(uuidA, resourceToken(uuidA, opts.salt, ts), ts);
+    expectStatus(res, 404, 405);
+    if (res.setCookies.length) fail(`it set cookies: ${res.setCookies.map((c) => c.split('=')[0]).join(', ')}`);
+  });
+  await check('sso: signing out (the dashboard\'s form) ends the session: the same cookie then gets 401; a sign-out from another site is refused', async () => {
+    const res = await svc.ssoPost(ssoForm({ uuid: uuidA, salt: opts.salt, tokens: 'user_scoped', timestamp: freshTs() }));
+    expectStatus(res, 302);
+    const jar = cookieHeader(res.setCookies);
+    const where = res.headers.get('location') ?? `/dashboard/${uuidA}`;
+    const dash = await svc.get(where, jar);
+    expectStatus(dash, 200);
+    const form = postForm(dash.text);
+    if (!form) fail('the dashboard has no sign-out form (a <form method="post" action=…>)');
+    const forged = await svc.postFormFrom('https://attacker.example', form.action, form.fields, jar);
+    if (forged.status < 400) fail(`a sign-out posted from another site ${got(forged)}`);
+    expectStatus(await svc.get(where, jar), 200);
+    const out = await svc.postForm(form.action, form.fields, jar);
+    if (out.status >= 400) fail(`the sign-out ${got(out)}`);
+    const after = await svc.get(where, jar);
+    if (after.status === 200) fail('the old session cookie still opens the dashboard after signing out');
+    expectStatus(after, 401, 403);
+    return `sign-out ${out.status}${out.headers.get('location') ? ` → ${out.headers.get('location')}` : ''}`;
+  });
+  await check("console: /admin/queues cannot be framed or cached (seen on its 401 to a stranger)", async () => {
+    const res = await svc.get('/admin/queues');
+    expectStatus(res, 401);
+    const csp = parseCsp(res.headers.get('content-security-policy'));
+    if ((csp.get('frame-ancestors') ?? []).join(' ') !== "'none'") fail(`CSP frame-ancestors is ${(csp.get('frame-ancestors') ?? ['absent']).join(' ')}`);
+    if (!/\bno-store\b/i.test(res.headers.get('cache-control') ?? '')) fail(`Cache-Control is ${res.headers.get('cache-control') ?? 'absent'}`);
+    if ((res.headers.get('x-content-type-options') ?? '').toLowerCase() !== 'nosniff') fail('no X-Content-Type-Options: nosniff');
   });
   await check('sso: wrong user_scoped_resource_token → 403', async () => {
     const f = ssoForm({ uuid: uuidA, salt: opts.salt, tokens: 'user_scoped' });
@@ -373,9 +466,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   await check('deprovision: repeated → 204', async () => {
     expectStatus(await svc.deprovision(uuidA), 204);
   });
-  await check('provision after deprovision (same uuid) → 410', async () => {
+  await check('provision after deprovision (same uuid) → 410 (the tombstone)', async () => {
     expectStatus(await svc.provision(bodyA), 410);
   });
+  emit('# the tombstone expires after TOMBSTONE_TTL_DAYS (Heroku never reuses a uuid): an internal of the service, not visible over HTTP within that time');
   await check('plan change after deprovision → 410', async () => {
     expectStatus(await svc.changePlan(uuidA, 'premium'), 410);
   });
@@ -384,11 +478,12 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     await check(`async: after deprovision the record ends while DELETE keeps answering 204 (within ${waitMs / 1000} s)`, async () => {
       const until = Date.now() + waitMs;
       let seen = 'nothing yet';
-      for (;;) {
+      for (let i = 0; ; i++) {
         const del = await svc.deprovision(uuidA);
         if (del.status !== 204) fail(`a repeated DELETE ${got(del)}`);
         // Seen as Heroku's user would: sign-on refused, or the dashboard shows the add-on removed.
-        const sso = await svc.ssoPost(ssoForm({ uuid: uuidA, salt: opts.salt }));
+        // (each try is another user's form: a sign-on form works once)
+        const sso = await svc.ssoPost(ssoForm({ uuid: uuidA, salt: opts.salt, tokens: 'user_scoped', userId: `driver-user-${i}`, email: `driver-${i}@example.com` }));
         if (sso.status === 404 || sso.status === 410) return `sign-on answers ${sso.status}`;
         if (sso.status !== 302) fail(`sign-on to the removed add-on ${got(sso)}`);
         const page = await svc.get(sso.headers.get('location') ?? `/dashboard/${uuidA}`, cookieHeader(sso.setCookies));
@@ -402,11 +497,11 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     });
   }
 
-  await check('deprovision: two add-ons, each DELETE twice at once → 204 each', async () => {
-    const ids = [String(bodyB.uuid), String(bodyC.uuid)];
+  await check('deprovision: three add-ons, each DELETE twice at once → 204 each', async () => {
+    const ids = [String(bodyB.uuid), String(bodyC.uuid), String(bodyF.uuid)];
     const all = await Promise.all(ids.flatMap((id) => [svc.deprovision(id), svc.deprovision(id)]));
     const bad = all.filter((r) => r.status !== 204);
-    if (bad.length) fail(`expected 204 from all 4, ${bad.map(got).join('; ')}`);
+    if (bad.length) fail(`expected 204 from all ${all.length}, ${bad.map(got).join('; ')}`);
   });
 
   emit(`${passed} passed, ${failed} failed`);

@@ -70,10 +70,31 @@ export class ServiceClient {
     });
   }
 
-  /** The legacy sign-on: `GET /heroku/resources/:id?token=&timestamp=`. */
+  /** The SSO v1 GET form (`GET /heroku/resources/:id?token=&timestamp=`, ended 2023): a service must not sign in with it. */
   ssoLegacyGet(uuid: string, token: string, timestamp: string): Promise<HttpReply> {
     const q = new URLSearchParams({ token, timestamp }).toString();
     return call(joinUrl(this.url, `/heroku/resources/${encodeURIComponent(uuid)}?${q}`), { headers: { Accept: 'text/html' } });
+  }
+
+  /** A browser's form post to a path of the service from one of its own pages, with an optional Cookie header. */
+  postForm(path: string, fields: Record<string, string>, cookie?: string): Promise<HttpReply> {
+    return this.postFormFrom(new URL(this.url).origin, path, fields, cookie);
+  }
+
+  /** The same post as a page of `origin` would send it (another site's page: a forgery). */
+  postFormFrom(origin: string, path: string, fields: Record<string, string>, cookie?: string): Promise<HttpReply> {
+    const sameOrigin = origin === new URL(this.url).origin;
+    return call(new URL(path, `${this.url}/`).toString(), {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Accept: 'text/html',
+        Origin: origin,
+        'Sec-Fetch-Site': sameOrigin ? 'same-origin' : 'cross-site',
+        ...(cookie ? { Cookie: cookie } : {}),
+      },
+      body: formBody(fields),
+    });
   }
 
   /** A GET of a path or absolute URL (a redirect's Location), with an optional Cookie header. */

@@ -2,9 +2,11 @@ import type { Config } from '../../config';
 import { HttpClient, sharedHttpOptions, type ClientRuntimeOptions } from '../http';
 import { HerokuOAuthClient } from './oauth';
 import { HerokuPlatformClient, type HerokuTokenSource } from './platform';
+import { RateLimitPacer, type PacerOptions } from './rate-limit';
 
 export * from './oauth';
 export * from './platform';
+export * from './rate-limit';
 
 export type HerokuClientConfig = Pick<
   Config,
@@ -25,7 +27,10 @@ export interface HerokuClients {
 
 export function createHerokuClients(
   cfg: HerokuClientConfig,
-  opts: Omit<ClientRuntimeOptions, 'publicationPollMs' | 'publicationMaxPolls'> = {},
+  opts: Omit<ClientRuntimeOptions, 'publicationPollMs' | 'publicationMaxPolls'> & {
+    /** The Platform API's pacing on RateLimit-Remaining (./rate-limit.ts); Heroku's figures by default. */
+    rateLimit?: PacerOptions;
+  } = {},
 ): HerokuClients {
   const base = sharedHttpOptions(cfg, opts, (): string[] => [cfg.HEROKU_OAUTH_CLIENT_SECRET, ...(opts.secrets?.() ?? [])]);
   const oauth = new HerokuOAuthClient({
@@ -34,5 +39,7 @@ export function createHerokuClients(
     now: opts.now,
   });
   const api = new HttpClient({ ...base, api: 'heroku', baseURL: cfg.HEROKU_API_URL });
-  return { oauth, platform: (tokens) => new HerokuPlatformClient(api, tokens) };
+  // one pacer per process: every add-on's client feeds and obeys the lane of its token
+  const pacer = new RateLimitPacer({ now: opts.now, ...opts.rateLimit });
+  return { oauth, platform: (tokens) => new HerokuPlatformClient(api, tokens, pacer) };
 }

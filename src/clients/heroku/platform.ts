@@ -1,5 +1,6 @@
 import { UnexpectedResponseError } from '../errors';
-import type { HttpClient } from '../http';
+import type { HttpClient, RequestOptions } from '../http';
+import { laneKey, type RateLimitPacer } from './rate-limit';
 
 /** The bearer token of one add-on resource; `refresh` is called once after a 401. */
 export interface HerokuTokenSource {
@@ -26,28 +27,42 @@ const HEROKU_ACCEPT = 'application/vnd.heroku+json; version=3';
 
 const enc = encodeURIComponent;
 
+type Paced = Pick<RequestOptions, 'onHeaders'>;
+
 /**
  * Heroku Platform API, scoped to one add-on resource by its token source. `http` is a shared
  * HttpClient on HEROKU_API_URL (no token of its own): each call carries this add-on's token.
+ * With a pacer (shared by every client of the process), each call first waits its turn as the
+ * pacer's rule says (`RateLimit-Remaining`; see ./rate-limit.ts) and every answer's header feeds it.
  */
 export class HerokuPlatformClient {
   constructor(
     private readonly http: HttpClient,
     private readonly tokens: HerokuTokenSource,
+    private readonly pacer?: RateLimitPacer,
   ) {}
 
   private get headers(): Record<string, string> {
     return { Accept: HEROKU_ACCEPT, 'Content-Type': 'application/json' };
   }
 
+  private async paced<T>(fn: (p: Paced) => Promise<T>): Promise<T> {
+    const pacer = this.pacer;
+    if (!pacer) return fn({});
+    const key = laneKey(await this.tokens.get());
+    await pacer.before(key);
+    try {
+      return await fn({ onHeaders: (_status, headers) => pacer.observe(key, headers) });
+    } finally {
+      pacer.settle(key);
+    }
+  }
+
   /** `GET /addons/{uuid}`; null when Heroku does not know it (404). */
   async getAddon(uuid: string): Promise<HerokuAddon | null> {
-    const res = await this.http.get<unknown>(`/addons/${enc(uuid)}`, {
-      headers: this.headers,
-      auth: this.tokens,
-      okStatuses: [404],
-      op: 'heroku.getAddon',
-    });
+    const res = await this.paced((p) =>
+      this.http.get<unknown>(`/addons/${enc(uuid)}`, { ...p, headers: this.headers, auth: this.tokens, okStatuses: [404], op: 'heroku.getAddon' }),
+    );
     if (res.status === 404) return null;
     const d = res.data as Partial<HerokuAddon> | undefined;
     if (!d || typeof d !== 'object' || typeof d.id !== 'string' || !d.app || typeof d.app !== 'object') {
@@ -58,11 +73,9 @@ export class HerokuPlatformClient {
 
   /** `GET /apps/{appIdOrName}/domains`. */
   async getAppDomains(appIdOrName: string): Promise<HerokuDomain[]> {
-    const res = await this.http.get<unknown>(`/apps/${enc(appIdOrName)}/domains`, {
-      headers: this.headers,
-      auth: this.tokens,
-      op: 'heroku.getAppDomains',
-    });
+    const res = await this.paced((p) =>
+      this.http.get<unknown>(`/apps/${enc(appIdOrName)}/domains`, { ...p, headers: this.headers, auth: this.tokens, op: 'heroku.getAppDomains' }),
+    );
     if (!Array.isArray(res.data)) throw new UnexpectedResponseError('heroku', 'app domains is not a list');
     return res.data.filter(
       (d): d is HerokuDomain => !!d && typeof d === 'object' && typeof d.hostname === 'string' && typeof d.kind === 'string',
@@ -72,27 +85,21 @@ export class HerokuPlatformClient {
   /** `PATCH /addons/{uuid}/config` with `{config: [{name, value}]}`. */
   async setConfig(uuid: string, vars: Record<string, string>): Promise<void> {
     const config = Object.entries(vars).map(([name, value]) => ({ name, value }));
-    await this.http.patch(`/addons/${enc(uuid)}/config`, { config }, { headers: this.headers, auth: this.tokens, op: 'heroku.setConfig' });
+    await this.paced((p) => this.http.patch(`/addons/${enc(uuid)}/config`, { config }, { ...p, headers: this.headers, auth: this.tokens, op: 'heroku.setConfig' }));
   }
 
   /** `POST /addons/{uuid}/actions/provision`: tells Heroku the add-on is ready. Retried (idempotent in effect). */
   async provisionAction(uuid: string): Promise<void> {
-    await this.http.post(`/addons/${enc(uuid)}/actions/provision`, undefined, {
-      headers: this.headers,
-      auth: this.tokens,
-      retry: 'always',
-      op: 'heroku.provisionAction',
-    });
+    await this.paced((p) =>
+      this.http.post(`/addons/${enc(uuid)}/actions/provision`, undefined, { ...p, headers: this.headers, auth: this.tokens, retry: 'always', op: 'heroku.provisionAction' }),
+    );
   }
 
   /** `POST /addons/{uuid}/actions/deprovision`: async deprovision done, or a provisioning failed for good. */
   async deprovisionAction(uuid: string): Promise<void> {
-    await this.http.post(`/addons/${enc(uuid)}/actions/deprovision`, undefined, {
-      headers: this.headers,
-      auth: this.tokens,
-      retry: 'always',
-      op: 'heroku.deprovisionAction',
-    });
+    await this.paced((p) =>
+      this.http.post(`/addons/${enc(uuid)}/actions/deprovision`, undefined, { ...p, headers: this.headers, auth: this.tokens, retry: 'always', op: 'heroku.deprovisionAction' }),
+    );
   }
 }
 

@@ -162,6 +162,13 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
     };
   };
 
+  /** The budget left for a bearer token's account (the full limit when the token is unknown). */
+  const remainingFor = (authorization: string | undefined): number => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    const t = m ? store.checkToken(m[1]) : undefined;
+    return t?.ok ? store.peek(t.addonUuid) : store.settings.rateLimit;
+  };
+
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -211,6 +218,8 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
     const go = () => {
       if (hit.status === undefined) return next();
       if (res.headersSent || res.writableEnded) return;
+      // a Platform API answer always says what is left, even an injected failure (which spends nothing)
+      if (/^\/(addons|apps)(\/|$)/.test(req.path)) res.setHeader('RateLimit-Remaining', String(remainingFor(req.headers.authorization)));
       fail(res, hit.status, errorIdFor(hit.status), `Sandbox fault injected (${hit.status}).`);
     };
     if (hit.latencyMs <= 0) return go();

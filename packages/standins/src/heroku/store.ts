@@ -158,7 +158,8 @@ export class HerokuStore {
     }
     domains.push({
       id: randomUUID(),
-      hostname: `${appName}-${hex(3)}.herokuapp.com`,
+      // apps created since mid-2023: <name>-<12 hex>.herokuapp.com
+      hostname: `${appName}-${hex(6)}.herokuapp.com`,
       kind: 'heroku',
       cname: null,
       status: 'none',
@@ -382,6 +383,11 @@ export class HerokuStore {
       b.updatedAt = now;
     }
     return b;
+  }
+
+  /** What the account has left, without spending (for answers that spend nothing, e.g. injected faults). */
+  peek(account: string): number {
+    return this.bucket(account).remaining;
   }
 
   /** Spends one request of the account's budget; false when there is none left. */
