@@ -27,6 +27,7 @@ export const PLAN_CHANGE: AddonWorkflow = {
   name: 'plan-change',
   steps: [applyPlan],
   repeatable: true,
+  advice: 'The add-on keeps the rate limit it had; change the plan again, or contact support with the add-on id.',
   applies: (rec) => live(rec) && !!rec.resources.policyId && rec.resources.policyPlan !== rec.plan,
   wanted: live,
   succeeded: (rec) => rec,

@@ -194,10 +194,12 @@ export const PROVISION: AddonWorkflow = {
   // past it, Heroku hears "deprovision" from us rather than a silent time-out after 12 hours
   deadline: (rec, _run, deps) => Date.parse(rec.createdAt) + deps.config.PROVISION_DEADLINE_MS,
   compensation: [...TEARDOWN, reportFailure],
+  advice: 'Remove the add-on and create it again; if it fails again, contact support with the add-on id.',
   succeeded: (rec, _run, now): AddonRecord => ({ ...rec, state: 'provisioned', provisionedAt: rec.provisionedAt ?? now.toISOString() }),
   failed: (rec, run, now): AddonRecord => {
     if (rec.state !== 'provisioning') return rec;
-    const left = run.leftovers?.length ? ` Some pieces could not be removed and are listed on the record: ${run.leftovers.join('; ')}` : '';
+    // the leftovers themselves (which piece, why) are on the record and in the operator log
+    const left = run.leftovers?.length ? ' Some pieces could not be removed yet; the operator removes them.' : '';
     return {
       ...rec,
       state: 'failed',

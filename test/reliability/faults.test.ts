@@ -67,7 +67,7 @@ describe('a permanent 4xx at each step → compensation, zero orphans, Heroku to
       env.heroku.clearFaults();
       await sleep(200);
       expect(rec.state).toBe('failed');
-      expect(rec.failureReason).toMatch(/refused \(403\)/);
+      expect(rec.failureReason).toMatch(/refused the request \(403\)/);
       expect(rec.failureReason).not.toMatch(/Error:|at \w+ \(|stack/);
       expect(rec.herokuTokensSealed).toBeUndefined();
       const inv = env.anypoint.inspect();
