@@ -3,21 +3,23 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { buildApp } from './app';
-import { encryptionKeyBytes, secretValues, type Config } from './config';
+import { encryptionKeyring, secretValues, type Config } from './config';
 import { createLogger, type Logger } from './logger';
-import { createMetrics, ssoMetricsHooks, upstreamMetricsHook, workflowMetricsHooks, type Metrics } from './metrics';
+import { authMetricsHook, createMetrics, ssoMetricsHooks, upstreamMetricsHook, workflowMetricsHooks, type Metrics } from './metrics';
 import { createReadiness, oldestWaiting, ProgressMarker, startHeartbeat, startOpsServer, workerReadiness } from './health';
 import { mountOperatorRoutes } from './http/admin';
 import { AddonStore } from './store/addons';
 import { connectRedis, whenReady } from './store/redis';
 import { SubjectLocks } from './store/lock';
+import { AuthFailures } from './store/auth-failures';
 import { SecretBox } from './secrets';
 import { JobQueues, startJobWorkers, startSweeper, type JobWorkers, type QueueSpec, type Sweeper } from './jobs';
 import { Engine, type EngineHooks } from './engine';
 import { createAnypointClient } from './clients/anypoint';
 import { createHerokuClients } from './clients/heroku';
 import type { ResponseInfo } from './clients/http';
-import { addonSubjects, pendingJobs, WORKFLOWS, type WorkflowDeps } from './workflows';
+import { systemResolver, type HostResolver } from './clients/dns';
+import { addonSubjects, pendingJobs, WORKER_RESOLVE_TIMEOUT_MS, WORKFLOWS, type WorkflowDeps } from './workflows';
 
 /**
  * The one wiring of the service: `startWeb` and `startWorker` build every piece from the config.
@@ -32,6 +34,8 @@ export interface Overrides {
   /** Engine hooks (test seams: checkpoints), called beside the metrics' own. */
   hooks?: EngineHooks;
   onResponse?: (info: ResponseInfo) => void;
+  /** DNS for the upstream checks, web and worker (tests give a table). */
+  resolve?: HostResolver;
   /** How the HTTP clients wait between tries (tests make it instant). */
   sleep?: (ms: number) => Promise<void>;
   /** Web: how long to wait for the first Redis connection before starting anyway (default 5 s). */
@@ -85,8 +89,10 @@ export async function startWeb(config: Config, overrides: Overrides = {}): Promi
   if (!(await whenReady(redis, overrides.redisReadyMs ?? 5_000))) logger.warn('Redis not reachable yet; answering 503 until it is');
   const store = new AddonStore(redis, config.KEY_PREFIX);
   const jobs = new JobQueues(redis, config.KEY_PREFIX, QUEUE_SPECS, config.JOB_BACKOFF_MS);
-  const box = new SecretBox(encryptionKeyBytes(config));
+  const box = new SecretBox(encryptionKeyring(config));
   const metrics = createMetrics({ queues: () => jobs.all() });
+  const failures = new AuthFailures(redis, config.KEY_PREFIX, config.AUTH_FAILURE_LIMIT, config.AUTH_FAILURE_WINDOW_SECONDS);
+  const authLimiter = { check: failures.check.bind(failures), fail: failures.fail.bind(failures), onRefusal: authMetricsHook(metrics) };
   const app = buildApp({
     config,
     logger,
@@ -96,7 +102,9 @@ export async function startWeb(config: Config, overrides: Overrides = {}): Promi
     now: overrides.now,
     readiness: createReadiness({ redis, queues: jobs.all(), keyPrefix: config.KEY_PREFIX }, config.READINESS_STALE_MS),
     sso: ssoMetricsHooks(metrics),
-    extra: (a) => mountOperatorRoutes(a, { jobs, adminPassword: config.ADMIN_PASSWORD, secrets: secretValues(config), registry: metrics.registry, publicUrl: config.PUBLIC_URL }),
+    resolve: overrides.resolve,
+    authLimiter,
+    extra: (a) => mountOperatorRoutes(a, { jobs, adminPassword: config.ADMIN_PASSWORD, secrets: secretValues(config), registry: metrics.registry, publicUrl: config.PUBLIC_URL, limiter: authLimiter }),
   });
   let server: Server | null = null;
   if (overrides.listen !== false) {
@@ -157,7 +165,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
   const redis = connectRedis(config, 'worker');
   const store = new AddonStore(redis, config.KEY_PREFIX);
   const jobs = new JobQueues(redis, config.KEY_PREFIX, QUEUE_SPECS, config.JOB_BACKOFF_MS);
-  const box = new SecretBox(encryptionKeyBytes(config));
+  const box = new SecretBox(encryptionKeyring(config));
   const metrics = createMetrics({ queues: () => jobs.all() });
   const onResponse = (info: ResponseInfo) => {
     upstreamMetricsHook(metrics)(info);
@@ -171,6 +179,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
     box,
     anypoint: createAnypointClient(config, clientOpts),
     heroku: createHerokuClients(config, clientOpts),
+    resolve: overrides.resolve ?? systemResolver(WORKER_RESOLVE_TIMEOUT_MS),
     now,
   };
   const locks = new SubjectLocks(redis, config.KEY_PREFIX, config.ADDON_LOCK_TTL_MS);

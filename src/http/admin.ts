@@ -1,7 +1,7 @@
 import { Router, type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { queueConsoleRouter, type JobQueues } from '../jobs';
-import { basicAuth } from './middleware';
+import { basicAuth, type FailedAuthLimit } from './middleware';
 import { forbidden } from './errors';
 import { metricsHandler } from '../metrics';
 import { openApiRoutes } from './openapi';
@@ -14,9 +14,12 @@ import { openApiRoutes } from './openapi';
 export const ADMIN_USER = 'admin';
 export const ADMIN_QUEUES_PATH = '/admin/queues';
 
+/** What counts failed sign-ins (every scope shares it; each check names its own). */
+export type AuthLimiter = Omit<FailedAuthLimit, 'scope'>;
+
 /** The operator credentials check (Basic `admin:ADMIN_PASSWORD`), shared by /admin/queues and /metrics. */
-export function adminAuth(password: string) {
-  return basicAuth(ADMIN_USER, password, 'anypoint-api-gateway admin');
+export function adminAuth(password: string, limiter?: AuthLimiter) {
+  return basicAuth(ADMIN_USER, password, 'anypoint-api-gateway admin', limiter && { ...limiter, scope: 'admin' });
 }
 
 /**
@@ -42,10 +45,10 @@ function sameOriginWrites(req: Request, _res: Response, next: NextFunction) {
   next();
 }
 
-export function adminQueuesRoutes(opts: { jobs: JobQueues; password: string; secrets: readonly string[]; basePath?: string }): Router {
+export function adminQueuesRoutes(opts: { jobs: JobQueues; password: string; secrets: readonly string[]; basePath?: string; limiter?: AuthLimiter }): Router {
   const basePath = opts.basePath ?? ADMIN_QUEUES_PATH;
   const r = Router();
-  r.use(basePath, adminAuth(opts.password), sameOriginWrites, queueConsoleRouter(opts.jobs, basePath, opts.secrets));
+  r.use(basePath, adminAuth(opts.password, opts.limiter), sameOriginWrites, queueConsoleRouter(opts.jobs, basePath, opts.secrets));
   return r;
 }
 
@@ -55,9 +58,9 @@ export function adminQueuesRoutes(opts: { jobs: JobQueues; password: string; sec
  */
 export function mountOperatorRoutes(
   app: Express,
-  opts: { jobs: JobQueues; adminPassword: string; secrets: readonly string[]; registry: Registry; publicUrl?: string },
+  opts: { jobs: JobQueues; adminPassword: string; secrets: readonly string[]; registry: Registry; publicUrl?: string; limiter?: AuthLimiter },
 ): void {
   app.use(openApiRoutes({ publicUrl: opts.publicUrl }));
-  app.get('/metrics', adminAuth(opts.adminPassword), metricsHandler(opts.registry));
-  app.use(adminQueuesRoutes({ jobs: opts.jobs, password: opts.adminPassword, secrets: opts.secrets }));
+  app.get('/metrics', adminAuth(opts.adminPassword, opts.limiter), metricsHandler(opts.registry));
+  app.use(adminQueuesRoutes({ jobs: opts.jobs, password: opts.adminPassword, secrets: opts.secrets, limiter: opts.limiter }));
 }

@@ -5,6 +5,7 @@ import type { AddonStore } from '../store/addons';
 import type { SecretBox } from '../secrets';
 import type { AnypointClient } from '../clients/anypoint';
 import type { HerokuClients, HerokuPlatformClient, HerokuTokens } from '../clients/heroku';
+import type { HostResolver } from '../clients/dns';
 import { RefreshingHerokuTokenSource } from '../clients/heroku';
 import { PermanentFailure, type Step, type StepResult, type SubjectStore, type Workflow } from '../engine';
 
@@ -16,6 +17,8 @@ export interface WorkflowDeps {
   box: SecretBox;
   anypoint: AnypointClient;
   heroku: HerokuClients;
+  /** DNS for the upstream check before the gateway is pointed anywhere (tests give a table). */
+  resolve: HostResolver;
   now: () => Date;
 }
 
@@ -38,13 +41,13 @@ export function addonSubjects(store: AddonStore): SubjectStore<AddonRecord> {
 /** The add-on's Heroku Platform API client, over its stored (sealed) tokens, refreshing as needed. */
 export function platformFor(deps: WorkflowDeps, rec: AddonRecord): HerokuPlatformClient {
   if (!rec.herokuTokensSealed) throw new PermanentFailure('no Heroku authorisation was stored for this add-on');
-  const tokens = deps.box.openJson<HerokuTokens>(rec.herokuTokensSealed);
+  const tokens = deps.box.openField<HerokuTokens>(rec.uuid, 'herokuTokensSealed', rec.herokuTokensSealed);
   const source = new RefreshingHerokuTokenSource({
     tokens,
     oauth: deps.heroku.oauth,
     earlyRefreshMs: 5 * 60_000,
     onRefresh: async (next) => {
-      await deps.store.update(rec.uuid, (r) => ({ ...r, herokuTokensSealed: deps.box.sealJson(next) }));
+      await deps.store.update(rec.uuid, (r) => ({ ...r, herokuTokensSealed: deps.box.sealField(rec.uuid, 'herokuTokensSealed', next) }));
     },
   });
   return deps.heroku.platform({ get: () => source.get(), refresh: () => source.refresh() });

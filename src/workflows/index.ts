@@ -10,6 +10,7 @@ export { PROVISION } from './provision';
 export { DEPROVISION } from './deprovision';
 export { PLAN_CHANGE } from './plan-change';
 export { TEARDOWN } from './teardown';
+export { guardUpstream, WORKER_RESOLVE_TIMEOUT_MS } from './upstream';
 
 /** Every workflow of an add-on, by name (each has its queue). */
 export const WORKFLOWS: Readonly<Record<string, AddonWorkflow>> = {

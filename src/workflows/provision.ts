@@ -1,13 +1,14 @@
 import type { AddonRecord } from '../domain/addon';
 import { ASSET_VERSION, assetIdFor, cloudHubNameFor } from '../domain/naming';
 import { findPlan } from '../domain/plans';
-import { upstreamForHost, validateUpstream } from '../domain/upstream';
+import { upstreamForHost } from '../domain/upstream';
 import { ConflictError } from '../clients/errors';
 import { applicationHost, applicationReadiness, applicationUrl } from '../clients/anypoint';
 import { pickAppHost } from '../clients/heroku';
 import { PermanentFailure, Wait } from '../engine';
 import { type AddonStep, type AddonWorkflow, made, platformFor } from './deps';
 import { ensureRateLimit } from './policy';
+import { guardUpstream } from './upstream';
 import { CLOUDHUB_NAME_ATTEMPTS, reportFailure, TEARDOWN } from './teardown';
 
 /**
@@ -23,9 +24,9 @@ const exchangeGrant: AddonStep = {
   async run({ deps, rec }) {
     if (rec.herokuTokensSealed) return;
     if (!rec.oauthGrantSealed) throw new PermanentFailure('Heroku sent no OAuth grant, so the add-on cannot report back to Heroku');
-    const grant = deps.box.openJson<{ code: string }>(rec.oauthGrantSealed);
+    const grant = deps.box.openField<{ code: string }>(rec.uuid, 'oauthGrantSealed', rec.oauthGrantSealed);
     const tokens = await deps.heroku.oauth.exchangeGrant(grant.code);
-    return made({}, { herokuTokensSealed: deps.box.sealJson(tokens), oauthGrantSealed: undefined });
+    return made({}, { herokuTokensSealed: deps.box.sealField(rec.uuid, 'herokuTokensSealed', tokens), oauthGrantSealed: undefined });
   },
 };
 
@@ -33,18 +34,59 @@ const findUpstream: AddonStep = {
   name: 'findUpstream',
   label: 'Finding the app',
   async run({ deps, rec }) {
+    // checked again here, right before the gateway is pointed at it: DNS may have changed since the web checked
     if (rec.options.upstream) {
-      const checked = validateUpstream(rec.options.upstream, { allowLoopbackHttp: deps.config.NODE_ENV !== 'production' });
-      if (!checked.ok) throw new PermanentFailure(`option --upstream ${checked.message}`);
-      return made({ upstreamUrl: checked.url });
+      const { url, warning } = await guardUpstream(deps, rec.options.upstream, rec.uuid);
+      return made({ upstreamUrl: url }, {}, warning);
     }
     const platform = platformFor(deps, rec);
     const addon = await platform.getAddon(rec.uuid);
     if (!addon) throw new PermanentFailure('Heroku does not know this add-on any more');
     const domains = await platform.getAppDomains(addon.app.id || addon.app.name);
     const host = pickAppHost(domains);
-    if (!host) throw new PermanentFailure(`app ${addon.app.name} has no herokuapp.com domain; create the add-on with --upstream=https://…`);
-    return made({ herokuAppId: addon.app.id, herokuAppName: addon.app.name, upstreamUrl: upstreamForHost(host) });
+    if (!host) throw new PermanentFailure(`app ${addon.app.name} has no herokuapp.com domain`, 'Create the add-on again with --upstream=https://… (your app\'s public URL).');
+    const { url, warning } = await guardUpstream(deps, upstreamForHost(host), rec.uuid);
+    return made({ herokuAppId: addon.app.id, herokuAppName: addon.app.name, upstreamUrl: url }, {}, warning);
+  },
+};
+
+/**
+ * Fair use, once the app is known: at most MAX_ADDONS_PER_APP live add-ons per Heroku app and
+ * MAX_ADDONS_PER_OWNER per account owning the app (`GET /apps/{id}` → `owner.id`). The store
+ * counts and claims in one atomic write; a refusal fails the add-on cleanly and Heroku is told.
+ */
+const checkLimits: AddonStep = {
+  name: 'checkLimits',
+  label: 'Checking the add-on limits',
+  async run({ deps, rec }) {
+    const platform = platformFor(deps, rec);
+    let { herokuAppId: appId, herokuAppName: appName } = rec.resources;
+    if (!appId) {
+      const addon = await platform.getAddon(rec.uuid);
+      if (!addon) throw new PermanentFailure('Heroku does not know this add-on any more');
+      ({ id: appId, name: appName } = addon.app);
+    }
+    const app = await platform.getApp(appId);
+    const ids = { herokuAppId: appId, herokuAppName: appName ?? app.name, herokuOwnerId: app.owner?.id, limitsChecked: true };
+    const { config } = deps;
+    const { refused } = await deps.store.update(
+      rec.uuid,
+      (r) => (r.state === 'provisioning' ? { ...r, resources: { ...r.resources, ...ids } } : null),
+      { limits: { perApp: config.MAX_ADDONS_PER_APP, perOwner: config.MAX_ADDONS_PER_OWNER } },
+    );
+    if (refused === 'app') {
+      throw new PermanentFailure(
+        `the app ${ids.herokuAppName} already has ${config.MAX_ADDONS_PER_APP} gateways, the most one app may have`,
+        'Remove a gateway it no longer needs (heroku addons), then create the add-on again.',
+      );
+    }
+    if (refused === 'owner') {
+      throw new PermanentFailure(
+        `the account that owns ${ids.herokuAppName} already has ${config.MAX_ADDONS_PER_OWNER} gateways, the most one account may have`,
+        'Remove gateways your apps no longer need, then create the add-on again; or contact support to raise the limit.',
+      );
+    }
+    return made(ids);
   },
 };
 
@@ -187,7 +229,7 @@ const reportProvisioned: AddonStep = {
 
 export const PROVISION: AddonWorkflow = {
   name: 'provision',
-  steps: [exchangeGrant, findUpstream, createAsset, createApiInstance, applyPolicy, deployProxy, waitUntilRunning, setConfigVars, reportProvisioned],
+  steps: [exchangeGrant, findUpstream, checkLimits, createAsset, createApiInstance, applyPolicy, deployProxy, waitUntilRunning, setConfigVars, reportProvisioned],
   applies: (rec) => rec.state === 'provisioning',
   // a DELETE that comes in meanwhile stops provisioning at the next step; the deprovision job tears down
   wanted: (rec) => rec.state === 'provisioning',

@@ -18,7 +18,7 @@ describe('app.json', () => {
   });
 
   it('describes every setting of src/config.ts', () => {
-    const keys = [...Object.keys(loadConfig({})), 'PUBLIC_URL'];
+    const keys = [...Object.keys(loadConfig({})), 'PUBLIC_URL', 'ENCRYPTION_KEYS'];
     for (const k of keys) {
       expect([k, typeof env[k]?.description]).toEqual([k, 'string']);
       expect(env[k].description.length).toBeGreaterThan(10);
