@@ -240,6 +240,8 @@ async function productStack(
     HTTP_BACKOFF_MAX_MS: '50',
     SWEEP_INTERVAL_MS: '600000',
     LOG_LEVEL: 'warn',
+    // the accept phases post many thousands of free add-ons: measure the accept path, not the cap
+    MAX_FREE_ADDONS: '100000000',
     ...env,
   };
   const web = await spawnWeb('web', common, []);

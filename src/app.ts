@@ -12,6 +12,11 @@ import { herokuRoutes } from './http/heroku';
 import { ssoRoutes, type SsoHooks } from './http/sso';
 import { healthRoutes, type HealthDeps } from './http/health';
 import { notFound } from './http/errors';
+import { checkUpstream, type HostResolver, systemResolver, upstreamPolicy } from './clients/dns';
+import type { AuthLimiter } from './http/admin';
+
+/** How long the web waits for an upstream's DNS answer: Heroku waits for ours (a few seconds at most). */
+export const WEB_RESOLVE_TIMEOUT_MS = 1_500;
 
 /** Builds the web app (no listen): tests use it in-process. */
 export interface AppDeps {
@@ -27,6 +32,10 @@ export interface AppDeps {
   sso?: SsoHooks;
   /** Extra routers mounted before the 404 handler (queue console, metrics). */
   extra?: (app: Express) => void;
+  /** DNS for the upstream check (tests give a table). */
+  resolve?: HostResolver;
+  /** Counts failed Basic-auth attempts per source IP (429 once over the limit). */
+  authLimiter?: AuthLimiter;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -40,8 +49,19 @@ export function buildApp(deps: AppDeps): Express {
   app.use(securityHeaders(deps.config));
 
   const targets = { defaultTarget: deps.config.ANYPOINT_DEFAULT_TARGET, planTargets: deps.config.PLAN_TARGETS };
-  const commandDeps = { store: deps.store, jobs: deps.jobs, targets, box: deps.box, now: deps.now, allowLoopbackUpstream: deps.config.NODE_ENV !== 'production' };
-  const auth = basicAuth(deps.config.ADDON_ID, deps.config.ADDON_PASSWORD, deps.config.ADDON_ID);
+  const policy = upstreamPolicy(deps.config);
+  const resolve = deps.resolve ?? systemResolver(WEB_RESOLVE_TIMEOUT_MS);
+  const commandDeps = {
+    store: deps.store,
+    jobs: deps.jobs,
+    targets,
+    box: deps.box,
+    now: deps.now,
+    logger: deps.logger,
+    maxFreeAddons: deps.config.MAX_FREE_ADDONS,
+    checkUpstream: (raw: unknown) => checkUpstream(raw, { policy, resolve, timeoutMs: WEB_RESOLVE_TIMEOUT_MS }),
+  };
+  const auth = basicAuth(deps.config.ADDON_ID, deps.config.ADDON_PASSWORD, deps.config.ADDON_ID, deps.authLimiter && { ...deps.authLimiter, scope: 'heroku' });
 
   app.use(healthRoutes({ readiness: deps.readiness }));
   app.use(herokuRoutes(commandDeps, auth));

@@ -2,10 +2,11 @@ import type { AddonRecord } from './domain/addon';
 import { newRecord, pendingWork } from './domain/addon';
 import { readOptions } from './domain/options';
 import { targetForPlan, type TargetSettings } from './domain/targets';
-import { findPlan, PLAN_SLUGS } from './domain/plans';
+import { findPlan, FREE_PLAN, isFreePlan, PLAN_SLUGS } from './domain/plans';
 import { isSupportedRegion, SUPPORTED_REGIONS } from './domain/regions';
-import { validateUpstream } from './domain/upstream';
+import type { UpstreamVerdict } from './clients/dns';
 import type { JobQueues } from './jobs';
+import type { Logger } from './logger';
 import type { AddonStore } from './store/addons';
 import { isRedisUnavailable } from './store/redis';
 import type { SecretBox } from './secrets';
@@ -25,8 +26,11 @@ export interface CommandDeps {
   /** Which target each plan runs on (ANYPOINT_DEFAULT_TARGET, PLAN_TARGETS). */
   targets: TargetSettings;
   now?: () => Date;
-  /** Outside production, an http://127.0.0.1 upstream is accepted (local stand-ins). */
-  allowLoopbackUpstream?: boolean;
+  /** The `--upstream` check: the URL's rules, then what its host resolves to (src/clients/dns.ts). */
+  checkUpstream: (raw: unknown) => Promise<UpstreamVerdict>;
+  /** MAX_FREE_ADDONS: live add-ons of the free plan, overall. */
+  maxFreeAddons?: number;
+  logger?: Logger;
 }
 
 export class DataStoreUnavailable extends Error {
@@ -65,13 +69,23 @@ export async function provision(deps: CommandDeps, body: ProvisionBody): Promise
   const read = readOptions(body.options);
   if (!read.ok) return { outcome: 'refused', message: read.message };
   const options = read.options;
-  if (options.upstream !== undefined) {
-    const checked = validateUpstream(options.upstream, { allowLoopbackHttp: deps.allowLoopbackUpstream });
-    if (!checked.ok) return { outcome: 'refused', message: `option --upstream: ${checked.message}` };
-  }
   const uuid = body.uuid.toLowerCase();
+  if (options.upstream !== undefined) {
+    const checked = await deps.checkUpstream(options.upstream);
+    if (!checked.ok) return { outcome: 'refused', message: `option --upstream: ${checked.message}` };
+    if (checked.warning) deps.logger?.warn({ addon: uuid, warning: checked.warning }, 'upstream accepted without a DNS check');
+  }
+  const freeFull = {
+    outcome: 'refused',
+    message: `the free plan '${FREE_PLAN}' is full right now (${deps.maxFreeAddons} free gateways are in use); choose a paid plan, or try again later`,
+  } as const;
+  // the free plan at its cap: refuse before anything is written or queued (a repeat of an accepted request still gets its 202)
+  const freeLimit = isFreePlan(plan.slug) ? deps.maxFreeAddons : undefined;
+  if (freeLimit !== undefined && (await storing(() => deps.store.countLive('free'))) >= freeLimit && !(await storing(() => deps.store.exists(uuid)))) {
+    return freeFull;
+  }
   const now = (deps.now ?? (() => new Date()))();
-  const grant = deps.box.sealJson({ code: body.oauth_grant.code, expires_at: body.oauth_grant.expires_at });
+  const grant = deps.box.sealField(uuid, 'oauthGrantSealed', { code: body.oauth_grant.code, expires_at: body.oauth_grant.expires_at });
   const rec = newRecord({
     uuid,
     plan: plan.slug,
@@ -87,7 +101,9 @@ export async function provision(deps: CommandDeps, body: ProvisionBody): Promise
   // One round trip: the record write and the job add go out together on one connection, the record
   // first, so no job ever runs without its record. When a record already exists the job is a
   // no-op by construction (its workflow does not apply to that record, or its id exists).
-  const [{ record }] = await storing(() => Promise.all([deps.store.create(rec), deps.jobs.enqueue({ workflow: 'provision', id: uuid })]));
+  // (the free plan filled up between the count and the write: the create refuses it, the job finds no record and ends)
+  const [{ record, full }] = await storing(() => Promise.all([deps.store.create(rec, { freeLimit }), deps.jobs.enqueue({ workflow: 'provision', id: uuid })]));
+  if (full) return freeFull;
   if (record.state === 'deprovisioned' || record.state === 'deprovisioning' || record.state === 'failed') {
     return { outcome: 'gone', message: `add-on ${uuid} was removed and cannot be provisioned again; create a new add-on` };
   }

@@ -31,9 +31,18 @@ const url = (protocols: string[]) =>
 const intFrom = (def: number, min = 0) =>
   z.coerce.number().int().min(min).default(def);
 
-const encryptionKey = z.string().refine((v) => Buffer.from(v, 'base64').length === 32 || /^[0-9a-f]{64}$/i.test(v), {
-  message: 'must be 32 bytes, base64 or 64 hex characters',
-});
+const isKey = (v: string) => /^[0-9a-f]{64}$/i.test(v) || (/^[A-Za-z0-9+/_-]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32);
+const encryptionKey = z.string().refine(isKey, { message: 'must be 32 bytes, base64 or 64 hex characters' });
+
+/** `id:key,id:key` (newest first): ids of letters, digits, _ and -, each key as ENCRYPTION_KEY. */
+const encryptionKeys = z.string().refine(
+  (v) => {
+    const entries = v.split(',').map((e) => e.trim());
+    const ids = entries.map((e) => e.slice(0, e.indexOf(':')));
+    return entries.every((e) => /^[A-Za-z0-9_-]{1,16}:/.test(e) && isKey(e.slice(e.indexOf(':') + 1))) && new Set(ids).size === ids.length;
+  },
+  { message: 'must be id:key pairs separated by commas, newest first (ids unique, 1-16 of A-Z a-z 0-9 _ -; each key 32 bytes, base64 or 64 hex)' },
+);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -50,6 +59,11 @@ const schema = z.object({
   HEROKU_OAUTH_CLIENT_SECRET: z.string().min(8).default(DEV_SECRETS.HEROKU_OAUTH_CLIENT_SECRET),
   SESSION_SECRET: z.string().min(32, 'at least 32 characters').default(DEV_SECRETS.SESSION_SECRET),
   ENCRYPTION_KEY: encryptionKey.default(DEV_SECRETS.ENCRYPTION_KEY),
+  /**
+   * Several keys for rotation, newest first (`k2:<key>,k1:<key>`): the first seals, every one opens.
+   * Unset: ENCRYPTION_KEY alone, under the id `k0`. See `npm run reseal`.
+   */
+  ENCRYPTION_KEYS: encryptionKeys.optional(),
   ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').default(DEV_SECRETS.ADMIN_PASSWORD),
   HEROKU_API_URL: url(['https:', 'http:']).default('https://api.heroku.com'),
   HEROKU_ID_URL: url(['https:', 'http:']).default('https://id.heroku.com'),
@@ -132,9 +146,24 @@ const schema = z.object({
   ADDON_LOCK_TTL_MS: intFrom(30_000, 100),
   /** Connect to a Redis Cluster (REDIS_URL names one node); KEY_PREFIX must then carry a hash tag, e.g. `{aag}`. */
   REDIS_CLUSTER: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /**
+   * How `--upstream` and app hosts are checked: `strict` resolves the host and refuses internal
+   * addresses, other ports than 443, names that do not resolve; `lenient` (development, tests, the
+   * demo) accepts a name that does not resolve (with a warning) and http to a loopback literal.
+   * Default: strict in production, lenient otherwise; production refuses lenient.
+   */
+  UPSTREAM_CHECK: z.enum(['strict', 'lenient']).optional(),
+  /** Fair use: live add-ons per Heroku app, per app owner (checked by the worker), and of the free plan overall (checked at request time). */
+  MAX_ADDONS_PER_APP: intFrom(5, 1),
+  MAX_ADDONS_PER_OWNER: intFrom(20, 1),
+  MAX_FREE_ADDONS: intFrom(1_000, 0),
+  /** Failed Basic-auth attempts (Heroku's and the operator's) per source IP and window before 429. */
+  AUTH_FAILURE_LIMIT: intFrom(10, 1),
+  AUTH_FAILURE_WINDOW_SECONDS: intFrom(60, 1),
 });
 
-export type Config = z.infer<typeof schema>;
+type Parsed = z.infer<typeof schema>;
+export type Config = Omit<Parsed, 'UPSTREAM_CHECK'> & { UPSTREAM_CHECK: 'strict' | 'lenient' };
 
 /** The name of every setting the service reads (those without a default included). */
 export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
@@ -154,16 +183,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  const cfg = parsed.data;
-  if (cfg.NODE_ENV === 'production') {
-    const dev = SECRET_KEYS.filter((k) => cfg[k] === DEV_SECRETS[k]);
-    if (dev.length) {
-      throw new ConfigError(
-        `invalid configuration:\n${dev.map((k) => `  ${k}: must be set (development default refused in production)`).join('\n')}`,
-      );
-    }
-  }
+  const cfg: Config = { ...parsed.data, UPSTREAM_CHECK: parsed.data.UPSTREAM_CHECK ?? (parsed.data.NODE_ENV === 'production' ? 'strict' : 'lenient') };
+  const problems = failClosed(cfg, source, env);
+  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return cfg;
+}
+
+/** URLs that must be https in production: tokens and Basic credentials travel over them. */
+const PLATFORM_URLS = ['HEROKU_API_URL', 'HEROKU_ID_URL', 'ANYPOINT_BASE_URL', 'PUBLIC_URL'] as const;
+
+/** What a valid-looking configuration must still not do (each line names a variable, never a secret value). */
+function failClosed(cfg: Config, source: Record<string, string | undefined>, env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  // placeholders of addon-manifest.json / app.json copied as they are
+  for (const k of Object.keys(schema.shape)) if (source[k]?.startsWith('REPLACE_WITH_')) out.push(`${k}: still holds a placeholder (REPLACE_WITH_…); set the real value`);
+  if (env.DYNO && cfg.NODE_ENV !== 'production') out.push(`NODE_ENV: must be production on Heroku (DYNO is set), not ${cfg.NODE_ENV}`);
+  if (source.ENCRYPTION_KEYS && source.ENCRYPTION_KEY && !encryptionKeyring(cfg).some((k) => k.key.equals(keyBytes(source.ENCRYPTION_KEY as string)))) {
+    out.push('ENCRYPTION_KEY: is set but is not one of ENCRYPTION_KEYS; add it (k0:<its value>) so what it sealed stays readable, or unset it');
+  }
+  if (cfg.NODE_ENV !== 'production') return out;
+  const dev = SECRET_KEYS.filter((k) => (k === 'ENCRYPTION_KEY' && cfg.ENCRYPTION_KEYS ? false : cfg[k] === DEV_SECRETS[k]));
+  out.push(...dev.map((k) => `${k}: must be set (development default refused in production)`));
+  if (cfg.ENCRYPTION_KEYS && encryptionKeyring(cfg).some((k) => k.key.equals(keyBytes(DEV_SECRETS.ENCRYPTION_KEY)))) {
+    out.push('ENCRYPTION_KEYS: holds the development key (refused in production)');
+  }
+  for (const k of PLATFORM_URLS) if (cfg[k] && new URL(cfg[k]).protocol !== 'https:') out.push(`${k}: must be an https:// URL in production`);
+  if (cfg.UPSTREAM_CHECK !== 'strict') out.push('UPSTREAM_CHECK: must be strict in production');
+  return out;
 }
 
 /** For the processes' entry points: a bad configuration prints what is wrong and exits 1. */
@@ -179,10 +225,27 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
-export function encryptionKeyBytes(cfg: Pick<Config, 'ENCRYPTION_KEY'>): Buffer {
-  const v = cfg.ENCRYPTION_KEY;
+function keyBytes(v: string): Buffer {
   if (/^[0-9a-f]{64}$/i.test(v)) return Buffer.from(v, 'hex');
   return Buffer.from(v, 'base64');
+}
+
+/** The id ENCRYPTION_KEY has when it is the only key (what it sealed carries it). */
+export const SINGLE_KEY_ID = 'k0';
+
+/** The keys that seal and open secrets at rest, newest first: ENCRYPTION_KEYS, else ENCRYPTION_KEY as `k0`. */
+export function encryptionKeyring(cfg: Pick<Config, 'ENCRYPTION_KEY' | 'ENCRYPTION_KEYS'>): { id: string; key: Buffer }[] {
+  if (!cfg.ENCRYPTION_KEYS) return [{ id: SINGLE_KEY_ID, key: keyBytes(cfg.ENCRYPTION_KEY) }];
+  return cfg.ENCRYPTION_KEYS.split(',').map((e) => {
+    const entry = e.trim();
+    const at = entry.indexOf(':');
+    return { id: entry.slice(0, at), key: keyBytes(entry.slice(at + 1)) };
+  });
+}
+
+/** The newest key (the one that seals). */
+export function encryptionKeyBytes(cfg: Pick<Config, 'ENCRYPTION_KEY' | 'ENCRYPTION_KEYS'>): Buffer {
+  return encryptionKeyring(cfg)[0].key;
 }
 
 /** Values that must never appear in logs, job data or responses. */
@@ -193,6 +256,7 @@ export function secretValues(cfg: Config): string[] {
     cfg.HEROKU_OAUTH_CLIENT_SECRET,
     cfg.SESSION_SECRET,
     cfg.ENCRYPTION_KEY,
+    ...(cfg.ENCRYPTION_KEYS ? [cfg.ENCRYPTION_KEYS, ...cfg.ENCRYPTION_KEYS.split(',').map((e) => e.slice(e.indexOf(':') + 1).trim())] : []),
     cfg.ANYPOINT_CLIENT_SECRET,
     cfg.ADMIN_PASSWORD,
   ];

@@ -35,6 +35,7 @@ export interface Metrics {
   upstreamDuration: Histogram<'api'>;
   queueDepth: Gauge<'queue' | 'state'>;
   ssoLogins: Counter<'outcome'>;
+  authFailures: Counter<'scope' | 'outcome'>;
 }
 
 export interface MetricsOptions {
@@ -89,6 +90,13 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   });
   const ssoLogins = new Counter({ name: 'aag_sso_logins_total', help: 'Heroku SSO sign-ins, by outcome.', labelNames: ['outcome'] as const, registers });
   for (const outcome of SSO_OUTCOMES) ssoLogins.inc({ outcome }, 0);
+  const authFailures = new Counter({
+    name: 'aag_auth_failures_total',
+    help: 'Basic-auth attempts refused, by scope (heroku, admin) and outcome (refused: wrong credentials; limited: 429, too many failures from that source).',
+    labelNames: ['scope', 'outcome'] as const,
+    registers,
+  });
+  for (const scope of ['heroku', 'admin']) for (const outcome of ['refused', 'limited']) authFailures.inc({ scope, outcome }, 0);
 
   const queues = opts.queues;
   const queueDepth = new Gauge({
@@ -116,7 +124,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
   });
 
-  return { registry, provisions, deprovisions, planChanges, timeToProvisioned, stepDuration, stepRetries, upstreamCalls, upstreamDuration, queueDepth, ssoLogins };
+  return { registry, provisions, deprovisions, planChanges, timeToProvisioned, stepDuration, stepRetries, upstreamCalls, upstreamDuration, queueDepth, ssoLogins, authFailures };
 }
 
 function safely<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
@@ -160,6 +168,11 @@ export function upstreamMetricsHook(m: Metrics): (info: ResponseInfo) => void {
 /** The SSO hooks (sign-in outcomes). */
 export function ssoMetricsHooks(m: Metrics): Required<SsoHooks> {
   return { onLogin: safely((outcome: string) => m.ssoLogins.inc({ outcome })) };
+}
+
+/** The Basic-auth refusal hook. */
+export function authMetricsHook(m: Metrics): (scope: string, outcome: 'refused' | 'limited') => void {
+  return safely((scope: string, outcome: string) => m.authFailures.inc({ scope, outcome }));
 }
 
 /** `GET /metrics` in the Prometheus text format. Mount it behind the operator credentials. */

@@ -3,22 +3,24 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { buildApp } from './app';
-import { encryptionKeyBytes, secretValues, type Config } from './config';
+import { encryptionKeyring, secretValues, type Config } from './config';
 import { createLogger, type Logger } from './logger';
-import { createMetrics, ssoMetricsHooks, upstreamMetricsHook, workflowMetricsHooks, type Metrics } from './metrics';
+import { authMetricsHook, createMetrics, ssoMetricsHooks, upstreamMetricsHook, workflowMetricsHooks, type Metrics } from './metrics';
 import { createReadiness, oldestWaiting, ProgressMarker, startHeartbeat, startOpsServer, workerReadiness } from './health';
 import { mountOperatorRoutes } from './http/admin';
 import { AddonStore } from './store/addons';
 import { SessionStore } from './store/sessions';
 import { connectRedis, whenReady } from './store/redis';
 import { SubjectLocks } from './store/lock';
+import { AuthFailures } from './store/auth-failures';
 import { SecretBox } from './secrets';
 import { JobQueues, startJobWorkers, startSweeper, type JobWorkers, type QueueSpec, type Sweeper } from './jobs';
 import { Engine, type EngineHooks } from './engine';
 import { createAnypointClient } from './clients/anypoint';
 import { createHerokuClients } from './clients/heroku';
 import type { ResponseInfo } from './clients/http';
-import { ADDON_WORKFLOWS, addonSubjects, GATEWAY_WORKFLOWS, pendingJobs, type WorkflowDeps } from './workflows';
+import { systemResolver, type HostResolver } from './clients/dns';
+import { ADDON_WORKFLOWS, addonSubjects, GATEWAY_WORKFLOWS, pendingJobs, WORKER_RESOLVE_TIMEOUT_MS, type WorkflowDeps } from './workflows';
 import { GatewayStore } from './store/gateways';
 import { pendingWork } from './domain/addon';
 
@@ -35,6 +37,8 @@ export interface Overrides {
   /** Engine hooks (test seams: checkpoints), called beside the metrics' own. */
   hooks?: EngineHooks;
   onResponse?: (info: ResponseInfo) => void;
+  /** DNS for the upstream checks, web and worker (tests give a table). */
+  resolve?: HostResolver;
   /** How the HTTP clients wait between tries (tests make it instant). */
   sleep?: (ms: number) => Promise<void>;
   /** Web: how long to wait for the first Redis connection before starting anyway (default 5 s). */
@@ -91,8 +95,10 @@ export async function startWeb(config: Config, overrides: Overrides = {}): Promi
   if (!(await whenReady(redis, overrides.redisReadyMs ?? 5_000))) logger.warn('Redis not reachable yet; answering 503 until it is');
   const store = new AddonStore(redis, config.KEY_PREFIX, { tombstoneTtlMs: config.TOMBSTONE_TTL_DAYS * 86_400_000 });
   const jobs = new JobQueues(redis, config.KEY_PREFIX, QUEUE_SPECS, config.JOB_BACKOFF_MS);
-  const box = new SecretBox(encryptionKeyBytes(config));
+  const box = new SecretBox(encryptionKeyring(config));
   const metrics = createMetrics({ queues: () => jobs.all() });
+  const failures = new AuthFailures(redis, config.KEY_PREFIX, config.AUTH_FAILURE_LIMIT, config.AUTH_FAILURE_WINDOW_SECONDS);
+  const authLimiter = { check: failures.check.bind(failures), fail: failures.fail.bind(failures), onRefusal: authMetricsHook(metrics) };
   const app = buildApp({
     config,
     logger,
@@ -103,7 +109,9 @@ export async function startWeb(config: Config, overrides: Overrides = {}): Promi
     now: overrides.now,
     readiness: createReadiness({ redis, queues: jobs.all(), keyPrefix: config.KEY_PREFIX }, config.READINESS_STALE_MS),
     sso: ssoMetricsHooks(metrics),
-    extra: (a) => mountOperatorRoutes(a, { jobs, adminPassword: config.ADMIN_PASSWORD, secrets: secretValues(config), registry: metrics.registry, publicUrl: config.PUBLIC_URL }),
+    resolve: overrides.resolve,
+    authLimiter,
+    extra: (a) => mountOperatorRoutes(a, { jobs, adminPassword: config.ADMIN_PASSWORD, secrets: secretValues(config), registry: metrics.registry, publicUrl: config.PUBLIC_URL, limiter: authLimiter }),
   });
   let server: Server | null = null;
   if (overrides.listen !== false) {
@@ -165,7 +173,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
   const redis = connectRedis(config, 'worker');
   const store = new AddonStore(redis, config.KEY_PREFIX, { tombstoneTtlMs: config.TOMBSTONE_TTL_DAYS * 86_400_000 });
   const jobs = new JobQueues(redis, config.KEY_PREFIX, QUEUE_SPECS, config.JOB_BACKOFF_MS);
-  const box = new SecretBox(encryptionKeyBytes(config));
+  const box = new SecretBox(encryptionKeyring(config));
   const metrics = createMetrics({ queues: () => jobs.all() });
   const onResponse = (info: ResponseInfo) => {
     upstreamMetricsHook(metrics)(info);
@@ -184,6 +192,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
     schedule: async (work) => {
       await jobs.enqueue(work);
     },
+    resolve: overrides.resolve ?? systemResolver(WORKER_RESOLVE_TIMEOUT_MS),
     now,
   };
   const locks = new SubjectLocks(redis, config.KEY_PREFIX, config.ADDON_LOCK_TTL_MS);

@@ -16,7 +16,8 @@
  * bench's stand-in lets one gateway hold every add-on), with no Redis behind the pool.
  */
 import { createServer, type IncomingMessage } from 'node:http';
-import { encryptionKeyBytes, loadConfigOrExit, secretValues } from '../../src/config';
+import { encryptionKeyring, loadConfigOrExit, secretValues } from '../../src/config';
+import { systemResolver } from '../../src/clients/dns';
 import { createLogger } from '../../src/logger';
 import { newRecord, type AddonRecord } from '../../src/domain/addon';
 import { SecretBox } from '../../src/secrets';
@@ -25,7 +26,7 @@ import { createHerokuClients } from '../../src/clients/heroku';
 import { isPermanent } from '../../src/clients/errors';
 import { PermanentFailure, Wait } from '../../src/engine';
 import { stepsOf } from '../../src/engine';
-import { PROVISION, type WorkflowDeps } from '../../src/workflows';
+import { PROVISION, WORKER_RESOLVE_TIMEOUT_MS, type WorkflowDeps } from '../../src/workflows';
 import type { AddonStore } from '../../src/store/addons';
 import type { GatewayRecord, GatewayStore } from '../../src/store/gateways';
 import { targetForPlan } from '../../src/domain/targets';
@@ -43,12 +44,13 @@ interface ProvisionBody {
 
 const config = loadConfigOrExit();
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'bench/baseline-pipeline', secrets: secretValues(config) });
-const box = new SecretBox(encryptionKeyBytes(config));
+const box = new SecretBox(encryptionKeyring(config));
 const records = new Map<string, AddonRecord>();
 
 /**
- * The records live in memory. The only store call a provision step can make is the write of
- * refreshed Heroku tokens (`platformFor`'s onRefresh); it updates the in-memory record.
+ * The records live in memory. The store calls a provision step can make are the write of
+ * refreshed Heroku tokens (`platformFor`'s onRefresh) and the fair-use claim (checkLimits); both
+ * update the in-memory record (no limits: the baseline has no sets).
  */
 const memoryStore = {
   async get(uuid: string) {
@@ -93,6 +95,7 @@ const deps: WorkflowDeps = {
   heroku: createHerokuClients(config, clientOpts),
   gateways: memoryPool,
   schedule: async () => undefined,
+  resolve: systemResolver(WORKER_RESOLVE_TIMEOUT_MS),
   now: () => new Date(),
 };
 
@@ -111,7 +114,7 @@ interface Tally {
 /** One add-on: the record the web would write, then every provision step in order. */
 async function provisionOne(body: ProvisionBody, t: Tally): Promise<void> {
   const uuid = body.uuid.toLowerCase();
-  const grant = body.oauth_grant ? box.sealJson({ code: body.oauth_grant.code, expires_at: body.oauth_grant.expires_at }) : undefined;
+  const grant = body.oauth_grant ? box.sealField(uuid, 'oauthGrantSealed', { code: body.oauth_grant.code, expires_at: body.oauth_grant.expires_at }) : undefined;
   const startedAt = new Date();
   records.set(
     uuid,

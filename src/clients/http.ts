@@ -219,7 +219,7 @@ export class HttpClient {
 
   async request<T = unknown>(req: RequestOptions): Promise<HttpResponse<T>> {
     const method = req.method;
-    const { url, safePath } = this.resolve(req.path);
+    const { url, safePath } = this.resolve(req.path, method);
     const requestId = req.requestId ?? this.opts.requestId?.() ?? randomUUID();
     const mode: RetryMode = req.retry ?? 'safe';
     const maxTries = Math.max(1, req.maxTries ?? this.maxTries);
@@ -324,16 +324,40 @@ export class HttpClient {
     return h;
   }
 
-  private resolve(path: string): { url: string; safePath: string } {
+  /**
+   * The URL of a call. A path is taken under the base URL; a link with a scheme or an authority
+   * (`https://…`, `//host/…`, `https:host`) is followed only when its origin is the base URL's
+   * origin, without credentials in it. Anything else (another host, port or scheme, userinfo,
+   * backslashes) is a permanent error thrown before any token is read or sent.
+   */
+  private resolve(path: string, method: HttpMethod): { url: string; safePath: string } {
+    const base = new URL(this.baseURL + '/');
+    const refuse = (why: string): never => {
+      throw new UpstreamError({
+        api: this.api,
+        method,
+        path: '(link)',
+        code: 'OFF_ORIGIN_LINK',
+        retryable: false,
+        message: `${this.api}: refused to follow a link ${why}; only ${base.origin} is called`,
+      });
+    };
+    if (typeof path !== 'string' || path.includes('\\') || [...path].some((c) => c.charCodeAt(0) < 0x20)) refuse('with a backslash or a control character');
     let target: URL;
-    if (/^https?:\/\//i.test(path)) {
-      // An absolute link from a response (e.g. a status link): keep its path, never leave our origin,
-      // so a token is only ever sent to the configured host.
-      const link = new URL(path);
-      target = new URL(link.pathname + link.search, this.baseURL + '/');
+    if (/^[a-z][a-z0-9+.-]*:/i.test(path)) {
+      // a scheme: read on its own (`https:evil` is https://evil/, never a path of ours)
+      try {
+        target = new URL(path);
+      } catch {
+        return refuse('that is not a valid URL');
+      }
+    } else if (path.startsWith('//')) {
+      target = new URL(base.protocol + path);
     } else {
       target = new URL(this.baseURL + (path.startsWith('/') ? path : `/${path}`));
     }
+    if (target.username || target.password) refuse('with credentials in it');
+    if (target.origin !== base.origin) refuse(`to another origin (${target.host || target.protocol})`);
     return { url: target.toString(), safePath: target.pathname };
   }
 

@@ -14,6 +14,10 @@ export type AddonState = (typeof ADDON_STATES)[number];
 export interface AddonResources {
   herokuAppId?: string;
   herokuAppName?: string;
+  /** The Heroku account owning the app (`GET /apps/{id}` → `owner.id`): fair use counts per owner. */
+  herokuOwnerId?: string;
+  /** Set by the write that passed the fair-use limits: from then on (while live) the add-on counts for its app and owner. */
+  limitsChecked?: boolean;
   upstreamUrl?: string;
   orgId?: string;
   envId?: string;

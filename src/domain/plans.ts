@@ -15,6 +15,13 @@ export const PLANS: readonly Plan[] = [
 
 export const PLAN_SLUGS = PLANS.map((p) => p.slug);
 
+/** The free plan: MAX_FREE_ADDONS caps how many of it are live at once. */
+export const FREE_PLAN = 'test';
+
+export function isFreePlan(slug: string): boolean {
+  return findPlan(slug)?.slug === FREE_PLAN;
+}
+
 export function findPlan(slug: string): Plan | undefined {
   // Heroku sends the slug without the add-on prefix; tolerate "anypoint-api-gateway:basic" too.
   const bare = slug.includes(':') ? slug.slice(slug.lastIndexOf(':') + 1) : slug;

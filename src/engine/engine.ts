@@ -72,6 +72,8 @@ export interface Workflow<R extends Tracked, D> {
   compensation?: StepList<R, D>;
   /** The steps themselves are best effort (teardown): a step refused for good is a leftover, the next runs. */
   bestEffort?: boolean;
+  /** What users should do after this workflow failed for good (ends the failure reason). */
+  advice?: string;
   /** The record once every step is done (written only while `wanted`). */
   succeeded(rec: R, run: RunState, now: Date): R;
   /** The record after a permanent failure and its compensation. */
@@ -92,12 +94,25 @@ export interface EngineHooks {
   checkpoint?: (point: string) => Promise<void> | void;
 }
 
-/** The user-facing reason for a step's permanent failure; the upstream detail goes to the log. */
-export function permanentReason(step: { label: string }, err: unknown): string | null {
-  if (err instanceof PermanentFailure) return err.reason;
-  if (!isPermanent(err)) return null;
-  const status = isUpstreamError(err) && err.status ? ` (${err.status})` : '';
-  return `${step.label} was refused${status}: ${describeError(err)}`;
+/**
+ * The one place that words what users see of a failure (the record's failureReason, the dashboard,
+ * the timeline): the step's label, what went wrong in plain words (`describeError`: never the
+ * upstream's ids, environment names or bodies) and what to do. The operator log gets the upstream
+ * error itself (`errorFields`).
+ */
+export function permanentReason(step: { label: string }, err: unknown, advice?: string): string | null {
+  if (!(err instanceof PermanentFailure) && !isPermanent(err)) return null;
+  return userReason(step, describeError(err), err instanceof PermanentFailure ? (err.advice ?? advice) : advice);
+}
+
+/** `<label> failed: <what>.[ <advice>]` */
+function userReason(step: { label: string }, what: string, advice?: string): string {
+  return `${step.label} failed: ${what}.${advice ? ` ${advice}` : ''}`;
+}
+
+/** What the timeline says of a try that failed and will be tried again. */
+export function retryNote(err: unknown): string {
+  return `${describeError(err)}; trying again automatically`;
 }
 
 export interface EngineOptions {
@@ -148,16 +163,17 @@ export class Engine {
             hooks.step?.(wf.name, step.name, 'waiting', Date.now() - t0);
             return { kind: 'wait', ms: err.ms, why: err.why };
           }
-          let reason = permanentReason(step, err);
+          let reason = permanentReason(step, err, wf.bestEffort ? undefined : wf.advice);
           if (reason === null) {
             const deadline = wf.deadline?.(rec, runOf(rec), deps);
             if (deadline === undefined || this.now().getTime() < deadline) {
               hooks.step?.(wf.name, step.name, 'retrying', Date.now() - t0);
-              const message = describeError(err);
+              const message = retryNote(err);
               await store.update(id, (r) => withEvent(r, { workflow: wf.name, step: step.name, status: 'retrying', at: at(), message })).catch(() => undefined);
               throw err;
             }
-            reason = `could not finish within ${Math.round((deadline - Date.parse(runOf(rec).startedAt)) / 60_000)} minutes; last error: ${describeError(err)}`;
+            const minutes = Math.round((deadline - Date.parse(runOf(rec).startedAt)) / 60_000);
+            reason = userReason(step, `it could not finish within ${minutes} minutes (the last try: ${describeError(err)})`, wf.advice);
           }
           hooks.step?.(wf.name, step.name, 'failed', Date.now() - t0);
           this.opts.logger.warn({ workflow: wf.name, step: step.name, subject: id, err: errorFields(err) }, 'step failed for good');
@@ -241,6 +257,7 @@ export class Engine {
         await hooks.checkpoint?.(`${wf.name}.${step.name}:after`);
       } catch (err) {
         if (err instanceof Wait) return { kind: 'wait', ms: err.ms, why: err.why };
+        // a leftover: the operator removes it (logged below); the failure's own advice still stands
         const reason = permanentReason(step, err);
         if (reason === null) {
           hooks.step?.(wf.name, step.name, 'retrying', Date.now() - t0);

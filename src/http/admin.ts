@@ -1,7 +1,7 @@
 import { Router, type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import { queueConsoleRouter, type JobQueues } from '../jobs';
-import { basicAuth, refuseCrossSiteWrites } from './middleware';
+import { basicAuth, type FailedAuthLimit, refuseCrossSiteWrites } from './middleware';
 import { forbidden } from './errors';
 import { metricsHandler } from '../metrics';
 import { openApiRoutes } from './openapi';
@@ -15,9 +15,12 @@ import { consoleCsp, noStore } from './security';
 export const ADMIN_USER = 'admin';
 export const ADMIN_QUEUES_PATH = '/admin/queues';
 
+/** What counts failed sign-ins (every scope shares it; each check names its own). */
+export type AuthLimiter = Omit<FailedAuthLimit, 'scope'>;
+
 /** The operator credentials check (Basic `admin:ADMIN_PASSWORD`), shared by /admin/queues and /metrics. */
-export function adminAuth(password: string) {
-  return basicAuth(ADMIN_USER, password, 'anypoint-api-gateway admin');
+export function adminAuth(password: string, limiter?: AuthLimiter) {
+  return basicAuth(ADMIN_USER, password, 'anypoint-api-gateway admin', limiter && { ...limiter, scope: 'admin' });
 }
 
 /** bull-board's fixed path segments where a job id would stand in `/api/queues/:queue/:jobId/retry`. */
@@ -55,10 +58,10 @@ function consoleNoStore(req: Request, res: Response, next: NextFunction) {
   noStore(req, res, next);
 }
 
-export function adminQueuesRoutes(opts: { jobs: JobQueues; password: string; secrets: readonly string[]; basePath?: string }): Router {
+export function adminQueuesRoutes(opts: { jobs: JobQueues; password: string; secrets: readonly string[]; basePath?: string; limiter?: AuthLimiter }): Router {
   const basePath = opts.basePath ?? ADMIN_QUEUES_PATH;
   const r = Router();
-  r.use(basePath, consoleCsp, consoleNoStore, adminAuth(opts.password), refuseCrossSiteWrites, readOnlyButRetry, queueConsoleRouter(opts.jobs, basePath, opts.secrets));
+  r.use(basePath, consoleCsp, consoleNoStore, adminAuth(opts.password, opts.limiter), refuseCrossSiteWrites, readOnlyButRetry, queueConsoleRouter(opts.jobs, basePath, opts.secrets));
   return r;
 }
 
@@ -68,9 +71,9 @@ export function adminQueuesRoutes(opts: { jobs: JobQueues; password: string; sec
  */
 export function mountOperatorRoutes(
   app: Express,
-  opts: { jobs: JobQueues; adminPassword: string; secrets: readonly string[]; registry: Registry; publicUrl?: string },
+  opts: { jobs: JobQueues; adminPassword: string; secrets: readonly string[]; registry: Registry; publicUrl?: string; limiter?: AuthLimiter },
 ): void {
   app.use(openApiRoutes({ publicUrl: opts.publicUrl }));
-  app.get('/metrics', adminAuth(opts.adminPassword), metricsHandler(opts.registry));
-  app.use(adminQueuesRoutes({ jobs: opts.jobs, password: opts.adminPassword, secrets: opts.secrets }));
+  app.get('/metrics', adminAuth(opts.adminPassword, opts.limiter), metricsHandler(opts.registry));
+  app.use(adminQueuesRoutes({ jobs: opts.jobs, password: opts.adminPassword, secrets: opts.secrets, limiter: opts.limiter }));
 }

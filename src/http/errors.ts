@@ -15,3 +15,4 @@ export const unauthorized = (m = 'authentication required') =>
 export const forbidden = (m: string) => new HttpError(403, m);
 export const notFound = (m: string) => new HttpError(404, m);
 export const unprocessable = (m: string) => new HttpError(422, m);
+export const tooManyRequests = (m: string, retryAfterSeconds: number) => new HttpError(429, m, { 'Retry-After': String(retryAfterSeconds) });

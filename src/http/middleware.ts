@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import { safeEqual } from '../domain/sso';
 import { DataStoreUnavailable } from '../commands';
-import { forbidden, HttpError, unauthorized } from './errors';
+import { forbidden, HttpError, tooManyRequests, unauthorized } from './errors';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -61,14 +61,42 @@ export function refuseCrossSiteWrites(req: Request, _res: Response, next: NextFu
   next();
 }
 
-/** HTTP Basic auth against one user name and password, compared in constant time. */
-export function basicAuth(user: string, password: string, realm: string) {
+/** Failed attempts counted per source (src/store/auth-failures.ts), and what each refusal was. */
+export interface FailedAuthLimit {
+  /** Names the credentials in keys and metrics: `heroku`, `admin`. */
+  scope: string;
+  check(scope: string, source: string): Promise<number | null>;
+  fail(scope: string, source: string): Promise<void>;
+  /** Counts a refusal: `refused` (401) or `limited` (429). */
+  onRefusal?: (scope: string, outcome: 'refused' | 'limited') => void;
+}
+
+/**
+ * HTTP Basic auth against one user name and password, compared in constant time. With `limit`,
+ * a source IP that failed too often in the window gets 429 with Retry-After on every attempt until
+ * the window ends (its credentials are not even looked at). A Redis that cannot count does not
+ * lock anyone out: the attempt is judged on its credentials alone.
+ */
+export function basicAuth(user: string, password: string, realm: string, limit?: FailedAuthLimit) {
   const expected = `${user}:${password}`;
-  return (req: Request, _res: Response, next: NextFunction) => {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const source = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    if (limit) {
+      const wait = await limit.check(limit.scope, source).catch(() => null);
+      if (wait !== null) {
+        limit.onRefusal?.(limit.scope, 'limited');
+        return next(tooManyRequests('too many failed sign-in attempts; try again later', wait));
+      }
+    }
     const header = req.get('authorization') ?? '';
     const m = /^Basic\s+([A-Za-z0-9+/=]{1,1024})\s*$/i.exec(header);
     const given = m ? Buffer.from(m[1], 'base64').toString('utf8') : '';
     if (!safeEqual(given, expected)) {
+      // a request with no credentials (a browser before its prompt) is not an attempt
+      if (limit && header) {
+        limit.onRefusal?.(limit.scope, 'refused');
+        await limit.fail(limit.scope, source).catch((err: unknown) => req.log.warn({ err: { message: (err as Error)?.message } }, 'failed sign-in not counted'));
+      }
       const err = unauthorized(m ? 'invalid credentials' : 'Basic authentication required');
       err.headers['WWW-Authenticate'] = `Basic realm="${realm}"`;
       return next(err);

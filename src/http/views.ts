@@ -77,6 +77,13 @@ function lastEventOf(rec: AddonRecord, step: string): StepEvent | undefined {
   return undefined;
 }
 
+/** A failed step's message already names its step (src/engine permanentReason); a retry's does not. */
+function problemLine(ev: StepEvent, labels: Record<string, string>): string {
+  const label = labels[ev.step] ?? ev.step;
+  if (ev.message?.startsWith(label)) return ev.message;
+  return `${label}: ${ev.message ?? 'failed'}`;
+}
+
 function retriesOf(rec: AddonRecord, step: string): number {
   return rec.timeline.filter((e) => e.step === step && e.status === 'retrying').length;
 }
@@ -127,7 +134,7 @@ export function renderDashboard(rec: AddonRecord, ctx: DashboardContext): string
   const stateNote: Record<string, string> = {
     provisioning: 'Your gateway is being set up. This page shows each step as it completes; reload to follow it.',
     provisioned: 'Your gateway is running. Point clients at the proxy URL below.',
-    failed: `Provisioning failed and everything it had made was removed. ${rec.failureReason ? 'Reason: ' + rec.failureReason : ''} Remove the add-on and create it again; if it fails again, contact support with the add-on id.`,
+    failed: `Provisioning failed${rec.leftovers?.length ? '' : ' and everything it had made was removed'}. ${rec.failureReason ?? 'Remove the add-on and create it again; if it fails again, contact support with the add-on id.'}`,
     deprovisioning: 'The add-on is being removed; its proxy, API instance and Exchange asset are being deleted.',
     deprovisioned: 'This add-on has been removed. Nothing of it remains in Anypoint.',
   };
@@ -158,7 +165,7 @@ export function renderDashboard(rec: AddonRecord, ctx: DashboardContext): string
 ${rec.provisionedAt ? `<dt>Provisioned</dt><dd>${esc(rec.provisionedAt)}</dd>` : ''}
 ${ctx.verifiedEmail ? `<dt>Signed in as</dt><dd data-testid="identity">${esc(ctx.verifiedEmail)}</dd>` : `<dt>Signed in</dt><dd data-testid="identity">through Heroku (Heroku did not vouch for a user, so none is shown)</dd>`}
 </dl></section>
-${lastError && rec.state !== 'provisioned' ? `<section><h2>Last problem</h2><p class="bad">${esc(labels[lastError.step] ?? lastError.step)}: ${esc(lastError.message ?? 'failed')}</p></section>` : ''}
+${lastError && rec.state !== 'provisioned' ? `<section><h2>Last problem</h2><p class="bad">${esc(problemLine(lastError, labels))}</p></section>` : ''}
 <section><h2>Progress</h2>${stepsTable(rec, labels)}</section>
 <section><h2>Plans</h2>${plansTable(rec.plan)}</section>`;
   return page(`${rec.name} — Anypoint API Gateway`, body, { script: true, logout: { csrf: ctx.csrf } });

@@ -1,3 +1,4 @@
+import { guardUpstream } from '../workflows/upstream';
 import type { AddonRecord, Placement } from '../domain/addon';
 import { ConflictError } from '../clients/errors';
 import type { ApiTechnology } from '../clients/anypoint';
@@ -46,6 +47,8 @@ export async function ensureApiInstance(
   const mine = async () => (await apis.listApis({ assetId: r.assetId, groupId: r.assetGroupId, instanceLabel: label })).find((a) => a.instanceLabel === label);
   const found = await mine();
   if (found) return placed(which, { apiId: found.id });
+  // a move points a new instance at the upstream long after provisioning checked it: check again (DNS may have changed)
+  if (which === 'next') await guardUpstream(deps, r.upstreamUrl, rec.uuid);
   try {
     const created = await apis.createApi({
       groupId: r.assetGroupId as string,

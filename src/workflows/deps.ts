@@ -6,6 +6,7 @@ import type { GatewayStore } from '../store/gateways';
 import type { SecretBox } from '../secrets';
 import type { AnypointClient } from '../clients/anypoint';
 import type { HerokuClients, HerokuPlatformClient, HerokuTokens } from '../clients/heroku';
+import type { HostResolver } from '../clients/dns';
 import { RefreshingHerokuTokenSource } from '../clients/heroku';
 import { PermanentFailure, type Step, type StepResult, type SubjectStore, type Workflow } from '../engine';
 
@@ -21,6 +22,8 @@ export interface WorkflowDeps {
   gateways: GatewayStore;
   /** Makes sure work is queued (e.g. a gateway slot's creation); a no-op when it is. */
   schedule: (work: { workflow: string; id: string; key?: string }) => Promise<void>;
+  /** DNS for the upstream check before the gateway is pointed anywhere (tests give a table). */
+  resolve: HostResolver;
   now: () => Date;
 }
 
@@ -43,13 +46,13 @@ export function addonSubjects(store: AddonStore): SubjectStore<AddonRecord> {
 /** The add-on's Heroku Platform API client, over its stored (sealed) tokens, refreshing as needed. */
 export function platformFor(deps: WorkflowDeps, rec: AddonRecord): HerokuPlatformClient {
   if (!rec.herokuTokensSealed) throw new PermanentFailure('no Heroku authorisation was stored for this add-on');
-  const tokens = deps.box.openJson<HerokuTokens>(rec.herokuTokensSealed);
+  const tokens = deps.box.openField<HerokuTokens>(rec.uuid, 'herokuTokensSealed', rec.herokuTokensSealed);
   const source = new RefreshingHerokuTokenSource({
     tokens,
     oauth: deps.heroku.oauth,
     earlyRefreshMs: 5 * 60_000,
     onRefresh: async (next) => {
-      await deps.store.update(rec.uuid, (r) => ({ ...r, herokuTokensSealed: deps.box.sealJson(next) }));
+      await deps.store.update(rec.uuid, (r) => ({ ...r, herokuTokensSealed: deps.box.sealField(rec.uuid, 'herokuTokensSealed', next) }));
     },
   });
   return deps.heroku.platform({ get: () => source.get(), refresh: () => source.refresh() });

@@ -17,6 +17,7 @@ export { MOVE } from './move';
 export { RETIRE } from './retire';
 export { GATEWAY, GATEWAY_REMOVE, type GatewayWorkflow } from './gateway';
 export { TEARDOWN } from './teardown';
+export { guardUpstream, WORKER_RESOLVE_TIMEOUT_MS } from './upstream';
 
 /** Every workflow of an add-on, by name (each has its queue). */
 export const ADDON_WORKFLOWS: Readonly<Record<string, AddonWorkflow>> = Object.fromEntries(

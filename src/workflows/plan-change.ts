@@ -24,6 +24,7 @@ export const PLAN_CHANGE: AddonWorkflow = {
   name: 'plan-change',
   steps: [applyPlan],
   repeatable: true,
+  advice: 'The add-on keeps the rate limit it had; change the plan again, or contact support with the add-on id.',
   applies: planDrift,
   wanted: live,
   succeeded: (rec) => rec,

@@ -1,13 +1,14 @@
 import type { AddonRecord } from '../domain/addon';
 import { ASSET_VERSION, assetIdFor } from '../domain/naming';
 import { regionOf } from '../domain/regions';
-import { upstreamForHost, validateUpstream } from '../domain/upstream';
+import { upstreamForHost } from '../domain/upstream';
 import { ConflictError } from '../clients/errors';
 import { pickAppHost } from '../clients/heroku';
 import { PermanentFailure } from '../engine';
 import { TARGET_STEPS } from '../targets';
 import { setConfigVars } from './config-vars';
 import { type AddonStep, type AddonWorkflow, made, platformFor } from './deps';
+import { guardUpstream } from './upstream';
 import { reportFailure, TEARDOWN } from './teardown';
 
 /**
@@ -24,9 +25,9 @@ const exchangeGrant: AddonStep = {
   async run({ deps, rec }) {
     if (rec.herokuTokensSealed) return;
     if (!rec.oauthGrantSealed) throw new PermanentFailure('Heroku sent no OAuth grant, so the add-on cannot report back to Heroku');
-    const grant = deps.box.openJson<{ code: string }>(rec.oauthGrantSealed);
+    const grant = deps.box.openField<{ code: string }>(rec.uuid, 'oauthGrantSealed', rec.oauthGrantSealed);
     const tokens = await deps.heroku.oauth.exchangeGrant(grant.code);
-    return made({}, { herokuTokensSealed: deps.box.sealJson(tokens), oauthGrantSealed: undefined });
+    return made({}, { herokuTokensSealed: deps.box.sealField(rec.uuid, 'herokuTokensSealed', tokens), oauthGrantSealed: undefined });
   },
 };
 
@@ -34,18 +35,59 @@ const findUpstream: AddonStep = {
   name: 'findUpstream',
   label: 'Finding the app',
   async run({ deps, rec }) {
+    // checked again here, right before the gateway is pointed at it: DNS may have changed since the web checked
     if (rec.options.upstream) {
-      const checked = validateUpstream(rec.options.upstream, { allowLoopbackHttp: deps.config.NODE_ENV !== 'production' });
-      if (!checked.ok) throw new PermanentFailure(`option --upstream ${checked.message}`);
-      return made({ upstreamUrl: checked.url });
+      const { url, warning } = await guardUpstream(deps, rec.options.upstream, rec.uuid);
+      return made({ upstreamUrl: url }, {}, warning);
     }
     const platform = platformFor(deps, rec);
     const addon = await platform.getAddon(rec.uuid);
     if (!addon) throw new PermanentFailure('Heroku does not know this add-on any more');
     const domains = await platform.getAppDomains(addon.app.id || addon.app.name);
     const host = pickAppHost(domains);
-    if (!host) throw new PermanentFailure(`app ${addon.app.name} has no herokuapp.com domain; create the add-on with --upstream=https://…`);
-    return made({ herokuAppId: addon.app.id, herokuAppName: addon.app.name, upstreamUrl: upstreamForHost(host) });
+    if (!host) throw new PermanentFailure(`app ${addon.app.name} has no herokuapp.com domain`, 'Create the add-on again with --upstream=https://… (your app\'s public URL).');
+    const { url, warning } = await guardUpstream(deps, upstreamForHost(host), rec.uuid);
+    return made({ herokuAppId: addon.app.id, herokuAppName: addon.app.name, upstreamUrl: url }, {}, warning);
+  },
+};
+
+/**
+ * Fair use, once the app is known: at most MAX_ADDONS_PER_APP live add-ons per Heroku app and
+ * MAX_ADDONS_PER_OWNER per account owning the app (`GET /apps/{id}` → `owner.id`). The store
+ * counts and claims in one atomic write; a refusal fails the add-on cleanly and Heroku is told.
+ */
+const checkLimits: AddonStep = {
+  name: 'checkLimits',
+  label: 'Checking the add-on limits',
+  async run({ deps, rec }) {
+    const platform = platformFor(deps, rec);
+    let { herokuAppId: appId, herokuAppName: appName } = rec.resources;
+    if (!appId) {
+      const addon = await platform.getAddon(rec.uuid);
+      if (!addon) throw new PermanentFailure('Heroku does not know this add-on any more');
+      ({ id: appId, name: appName } = addon.app);
+    }
+    const app = await platform.getApp(appId);
+    const ids = { herokuAppId: appId, herokuAppName: appName ?? app.name, herokuOwnerId: app.owner?.id, limitsChecked: true };
+    const { config } = deps;
+    const { refused } = await deps.store.update(
+      rec.uuid,
+      (r) => (r.state === 'provisioning' ? { ...r, resources: { ...r.resources, ...ids } } : null),
+      { limits: { perApp: config.MAX_ADDONS_PER_APP, perOwner: config.MAX_ADDONS_PER_OWNER } },
+    );
+    if (refused === 'app') {
+      throw new PermanentFailure(
+        `the app ${ids.herokuAppName} already has ${config.MAX_ADDONS_PER_APP} gateways, the most one app may have`,
+        'Remove a gateway it no longer needs (heroku addons), then create the add-on again.',
+      );
+    }
+    if (refused === 'owner') {
+      throw new PermanentFailure(
+        `the account that owns ${ids.herokuAppName} already has ${config.MAX_ADDONS_PER_OWNER} gateways, the most one account may have`,
+        'Remove gateways your apps no longer need, then create the add-on again; or contact support to raise the limit.',
+      );
+    }
+    return made(ids);
   },
 };
 
@@ -98,6 +140,7 @@ export const PROVISION: AddonWorkflow = {
   steps: (rec) => [
     exchangeGrant,
     findUpstream,
+    checkLimits,
     createAsset,
     choosePlacement,
     ...TARGET_STEPS[rec.placement?.target ?? rec.target].place('placement'),
@@ -110,10 +153,12 @@ export const PROVISION: AddonWorkflow = {
   // past it, Heroku hears "deprovision" from us rather than a silent time-out after 12 hours
   deadline: (rec, _run, deps) => Date.parse(rec.createdAt) + deps.config.PROVISION_DEADLINE_MS,
   compensation: [...TEARDOWN, reportFailure],
+  advice: 'Remove the add-on and create it again; if it fails again, contact support with the add-on id.',
   succeeded: (rec, _run, now): AddonRecord => ({ ...rec, state: 'provisioned', provisionedAt: rec.provisionedAt ?? now.toISOString() }),
   failed: (rec, run, now): AddonRecord => {
     if (rec.state !== 'provisioning') return rec;
-    const left = run.leftovers?.length ? ` Some pieces could not be removed and are listed on the record: ${run.leftovers.join('; ')}` : '';
+    // the leftovers themselves (which piece, why) are on the record and in the operator log
+    const left = run.leftovers?.length ? ' Some pieces could not be removed yet; the operator removes them.' : '';
     return {
       ...rec,
       state: 'failed',

@@ -80,7 +80,7 @@ export const reportFailure: AddonStep = {
       if (addon && addon.state !== 'deprovisioned') await platform.deprovisionAction(rec.uuid);
     } catch (err) {
       if (!isPermanent(err)) throw err;
-      told = `Heroku refused the deprovision action: ${describeError(err)}`;
+      told = `Heroku could not be told: ${describeError(err)}`;
     }
     return made({ deprovisionReported: true }, {}, told);
   },

@@ -119,17 +119,13 @@ describe('Exchange', () => {
     expect(isRetryable(err)).toBe(true);
   });
 
-  it('a status link to another host is followed on the configured one (the token never leaves it)', async () => {
+  it('a status link to another origin is refused for good, before any call to it (with net connect off, a call would fail otherwise)', async () => {
     const link = `https://elsewhere.example${CREATE_ASSET}/publication/status/p-4`;
-    scoped()
-      .post(CREATE_ASSET)
-      .reply(202, { publicationStatusLink: link })
-      .get(new URL(link).pathname)
-      .reply(200, publication('completed'))
-      .get(ASSET)
-      .reply(200, asset());
+    scoped().post(CREATE_ASSET).reply(202, { publicationStatusLink: link });
     const { client } = make();
-    await expect(client.exchange.createAsset(assetInput)).resolves.toMatchObject({ assetId: ASSET_ID });
+    const err = await client.exchange.createAsset(assetInput).catch((e: unknown) => e);
+    expect(isPermanent(err)).toBe(true);
+    expect(String(err)).toMatch(/refused to follow a link to another origin \(elsewhere\.example\)/);
   });
 
   it('409 on create is a ConflictError carrying ASSET_PRE_CONDITIONS_FAILED', async () => {

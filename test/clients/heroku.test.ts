@@ -301,9 +301,9 @@ describe('validateUpstream (the --upstream option)', () => {
   it.each([
     ['https://api.example.com', 'https://api.example.com'],
     ['https://api.example.com/', 'https://api.example.com'],
-    ['  https://API.Example.com:8443/v1/  ', 'https://api.example.com:8443/v1'],
+    ['  https://API.Example.com:443/v1/  ', 'https://api.example.com/v1'],
   ])('accepts %s', (raw, url) => {
-    expect(validateUpstream(raw)).toEqual({ ok: true, url });
+    expect(validateUpstream(raw, { mode: 'strict' })).toMatchObject({ ok: true, url });
   });
 
   it.each([
@@ -315,11 +315,12 @@ describe('validateUpstream (the --upstream option)', () => {
     ['https://api.example.com/?key=1', /query/],
     ['https://api.example.com/#x', /fragment/],
     ['https://localhost/', /public/],
-    ['https://127.0.0.1/', /public/],
-    ['https://[::1]/', /public/],
+    ['https://127.0.0.1/', /loopback/],
+    ['https://[::1]/', /loopback/],
     ['https://intranet/', /public/],
+    ['https://api.example.com:8443/', /443/],
   ])('refuses %j', (raw, message) => {
-    const r = validateUpstream(raw);
+    const r = validateUpstream(raw, { mode: 'strict' });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.message).toMatch(message);
   });

@@ -38,7 +38,7 @@ describe('POST /heroku/resources (provision)', () => {
     expect(rec).toMatchObject({ uuid: body.uuid, state: 'provisioning', plan: 'test', region: body.region, name: body.name, options: { upstream: 'https://api.example.com' } });
     // the grant is stored sealed, never in clear
     expect(JSON.stringify(rec)).not.toContain(body.oauth_grant.code);
-    expect(ctx.box.openJson<{ code: string }>(rec!.oauthGrantSealed!).code).toBe(body.oauth_grant.code);
+    expect(ctx.box.openField<{ code: string }>(body.uuid, 'oauthGrantSealed', rec!.oauthGrantSealed!).code).toBe(body.oauth_grant.code);
 
     const job = await ctx.jobs.queue('provision').getJob(`provision_${body.uuid}`);
     expect(job?.data).toEqual({ id: body.uuid });

@@ -369,7 +369,7 @@ describe('dashboard pages for ended add-ons', () => {
   it('a failed add-on shows that it failed, why, and what to do', async () => {
     const body = provisionBody({ name: 'acme-broken-gateway' });
     await request(ctx.app).post('/heroku/resources').set('Authorization', basic(ctx.config.ADDON_ID, ctx.config.ADDON_PASSWORD)).send(body);
-    await ctx.store.update(body.uuid, (r) => ({ ...r, state: 'failed', failureReason: 'the proxy did not start within 15 minutes' }));
+    await ctx.store.update(body.uuid, (r) => ({ ...r, state: 'failed', failureReason: 'Waiting for the proxy to run failed: the proxy did not start within 15 minutes. Remove the add-on and create it again; if it fails again, contact support with the add-on id.' }));
     const page = await request(ctx.app).get(`/dashboard/${body.uuid}`).set('Cookie', await signIn(herokuForm(body.uuid)));
     expect(page.status).toBe(200);
     expect(page.text).toContain('Provisioning failed and everything it had made was removed');

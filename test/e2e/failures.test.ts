@@ -48,7 +48,9 @@ describe('a permanent refusal at a step', () => {
     stack.anypoint.setFaults([{ ...rule, status: 403 }]);
     const { uuid } = await stack.provision({ options: { upstream: upstream.url } });
     const rec = await stack.waitForState(uuid, 'failed');
-    expect(rec.failureReason).toMatch(/refused \(403\)/);
+    // the step, who refused, what to do; no ids, paths or bodies of Anypoint
+    expect(rec.failureReason).toMatch(/ failed: Anypoint [A-Za-z ]+ refused the request \(403\)\. Remove the add-on and create it again/);
+    expect(rec.failureReason).not.toMatch(/\/|\{|org|env-|[0-9a-f]{8}-[0-9a-f]{4}/);
     expect(rec.timeline.some((e) => e.step === step && e.status === 'failed')).toBe(true);
     expect(leftFor(uuid)).toBe(0);
     expect(stack.heroku.actionCount(uuid, 'deprovision')).toBe(1);
@@ -117,7 +119,10 @@ describe('a transient failure that never ends', () => {
       const { uuid } = await slow.provision({ options: { upstream: upstream.url } });
       const rec = await slow.waitForState(uuid, 'failed', 15_000);
       expect(rec.failureReason).toMatch(/could not finish within .*503/);
-      expect(rec.timeline.some((e) => e.step === 'omni.applyPolicy' && e.status === 'retrying')).toBe(true);
+      // the timeline says who failed and that it is being retried; never the path, ids or body
+      const retry = rec.timeline.find((e) => e.step === 'omni.applyPolicy' && e.status === 'retrying');
+      expect(retry?.message).toBe('Anypoint API Manager had a server error (503); trying again automatically');
+      expect(rec.failureReason).toMatch(/^Applying the rate limit failed: it could not finish within \d+ minutes \(the last try: Anypoint API Manager had a server error \(503\)\)\. Remove the add-on/);
       const inv = slow.anypoint.inspect();
       expect(inv.assets.length + inv.apis.length + inv.applications.length).toBe(0);
       expect(slow.heroku.actionCount(uuid, 'deprovision')).toBe(1);
@@ -133,7 +138,11 @@ describe('Anypoint access refused for good', () => {
     try {
       const { uuid } = await bad.provision({ options: { upstream: upstream.url } });
       const rec = await bad.waitForState(uuid, 'failed', 15_000);
-      expect(rec.failureReason).toMatch(/environment "Nope" not found.*Sandbox/);
+      // users read that it is our problem; the operator's log names the environments
+      expect(rec.failureReason).toMatch(/^Creating the Exchange asset failed: the gateway service is not set up correctly on our side .*contact support/);
+      expect(rec.failureReason).not.toMatch(/Nope|Sandbox|Production/);
+      expect(rec.timeline.map((e) => e.message ?? '').join(' ')).not.toMatch(/Nope|Sandbox|Production/);
+      expect(bad.logs.text()).toMatch(/environment \\?"Nope\\?" not found.*Sandbox/);
       expect(bad.heroku.actionCount(uuid, 'deprovision')).toBe(1);
       const inv = bad.anypoint.inspect();
       expect(inv.assets.length + inv.apis.length + inv.applications.length).toBe(0);

@@ -28,7 +28,7 @@ it('a policy rewrite refused for good is shown on the timeline and not retried f
   stack.anypoint.setFaults([{ path: '/policies/[^/]+$', method: 'PATCH', status: 400 }]);
   expect((await put(rec.uuid, 'basic')).status).toBe(200);
   const failed = await stack.waitFor(rec.uuid, (r) => r.resources.planChangeFailedFor === 'basic');
-  expect(failed.timeline.some((e) => e.workflow === 'plan-change' && e.step === 'applyPlan' && e.status === 'failed' && /refused \(400\)/.test(e.message ?? ''))).toBe(true);
+  expect(failed.timeline.some((e) => e.workflow === 'plan-change' && e.step === 'applyPlan' && e.status === 'failed' && /^Applying the new plan failed: Anypoint API Manager refused the request \(400\)\. The add-on keeps the rate limit it had/.test(e.message ?? ''))).toBe(true);
   expect(failed.placement?.policyPlan).toBe('test');
   // not re-driven: the sweeper leaves it alone
   expect((await stack.worker.sweeper!.sweepOnce())!.requeued.map((r) => r.id)).not.toContain(rec.uuid);

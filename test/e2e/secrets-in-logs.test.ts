@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { createHash } from 'node:crypto';
-import { encryptionKeyBytes, secretValues } from '../../src/config';
+import { encryptionKeyring, secretValues } from '../../src/config';
 import { SecretBox } from '../../src/secrets';
 import { startStack, startUpstream, type Stack } from '../helpers/stack';
 
@@ -21,7 +21,7 @@ it('a provision / SSO / plan change / deprovision sequence logs no password, sal
   const uuid = body.uuid;
   expect((await request(stack.app).post('/heroku/resources').set('Authorization', stack.auth).send(body)).status).toBe(202);
   const rec = await stack.waitForState(uuid, 'provisioned');
-  const tokens = new SecretBox(encryptionKeyBytes(stack.config)).openJson<{ accessToken: string; refreshToken: string }>(rec.herokuTokensSealed!);
+  const tokens = new SecretBox(encryptionKeyring(stack.config)).openField<{ accessToken: string; refreshToken: string }>(uuid, 'herokuTokensSealed', rec.herokuTokensSealed!);
 
   const ts = String(Math.floor(Date.now() / 1000));
   const ssoToken = createHash('sha1').update(`${uuid}:${stack.config.SSO_SALT}:${ts}`).digest('hex');

@@ -5,6 +5,7 @@ import request from 'supertest';
 import type { Config } from '../../src/config';
 import type { AddonRecord } from '../../src/domain/addon';
 import type { EngineHooks } from '../../src/engine';
+import type { HostResolver } from '../../src/clients/dns';
 import type { JobQueues } from '../../src/jobs';
 import { createLogger } from '../../src/logger';
 import type { AddonStore } from '../../src/store/addons';
@@ -32,7 +33,7 @@ export interface Stack {
   app: Web['app'];
   logs: LogCapture;
   auth: string;
-  provision(input?: { plan?: string; options?: Record<string, string>; appName?: string }): Promise<{ uuid: string; status: number; body: unknown }>;
+  provision(input?: { plan?: string; options?: Record<string, string>; appName?: string; owner?: string }): Promise<{ uuid: string; status: number; body: unknown }>;
   waitFor(uuid: string, pred: (r: AddonRecord) => boolean, timeoutMs?: number): Promise<AddonRecord>;
   waitForState(uuid: string, state: AddonRecord['state'], timeoutMs?: number): Promise<AddonRecord>;
   close(): Promise<void>;
@@ -47,6 +48,7 @@ export interface StackOptions {
   gatewayApiLimit?: number;
   hooks?: EngineHooks;
   seed?: number;
+  resolve?: HostResolver;
 }
 
 export async function startStack(tag: string, opts: StackOptions = {}): Promise<Stack> {
@@ -78,9 +80,9 @@ export async function startStack(tag: string, opts: StackOptions = {}): Promise<
   });
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info' }, logs);
-  const web = await startWeb(config, { listen: false, logger });
+  const web = await startWeb(config, { listen: false, logger, resolve: opts.resolve });
   // the sweeper is driven by the tests (worker.sweeper.sweepOnce) with a long interval
-  const worker = await startWorker({ ...config, SWEEP_INTERVAL_MS: 3_600_000 }, { logger, hooks: opts.hooks, opsServer: false });
+  const worker = await startWorker({ ...config, SWEEP_INTERVAL_MS: 3_600_000 }, { logger, hooks: opts.hooks, opsServer: false, resolve: opts.resolve });
   const auth = basic(config.ADDON_ID, config.ADDON_PASSWORD);
 
   const stack: Stack = {
@@ -99,7 +101,7 @@ export async function startStack(tag: string, opts: StackOptions = {}): Promise<
     logs,
     auth,
     async provision(input = {}) {
-      const body = heroku.createAddon({ plan: input.plan ?? 'test', options: input.options, appName: input.appName });
+      const body = heroku.createAddon({ plan: input.plan ?? 'test', options: input.options, appName: input.appName, owner: input.owner });
       const res = await request(web.app).post('/heroku/resources').set('Authorization', auth).send(body);
       return { uuid: body.uuid, status: res.status, body: res.body };
     },

@@ -69,7 +69,7 @@ describe('a permanent 4xx at each step → compensation, zero orphans, Heroku to
       await sleep(200);
       expect(rec.state).toBe('failed');
       // a gateway the platform refuses to make fails the add-on waiting for it, saying so
-      expect(rec.failureReason).toMatch(c.step === 'omni.awaitGateway' ? /shared gateway could not be started.*refused \(403\)/ : /refused \(403\)/);
+      expect(rec.failureReason).toMatch(c.step === 'omni.awaitGateway' ? /shared gateway could not be started.*refused the request \(403\)/ : /refused the request \(403\)/);
       expect(rec.failureReason).not.toMatch(/Error:|at \w+ \(|stack/);
       expect(rec.herokuTokensSealed).toBeUndefined();
       const inv = env.anypoint.inspect();

@@ -178,7 +178,8 @@ const BREAKERS: Record<string, { breaker: Breaker; fails: string[] }> = {
 describe('aag-driver check bites on each rule of issues 11 and 15', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack('driver-rules');
+    // the check runs once per breaker, each with its deliberate wrong passwords: more than one window's AUTH_FAILURE_LIMIT
+    stack = await startStack('driver-rules', { config: { AUTH_FAILURE_LIMIT: '1000' } });
   });
   afterAll(async () => {
     await stack?.close();

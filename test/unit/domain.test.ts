@@ -84,16 +84,17 @@ describe('sso', () => {
 
 describe('upstream', () => {
   it('accepts https URLs only (loopback http only when allowed)', () => {
-    expect(validateUpstream('https://api.example.com/v1/')).toEqual({ ok: true, url: 'https://api.example.com/v1' });
-    expect(validateUpstream('http://api.example.com').ok).toBe(false);
-    expect(validateUpstream('https://user:pw@api.example.com').ok).toBe(false);
-    expect(validateUpstream('https://10.0.0.1/').ok).toBe(false);
-    expect(validateUpstream('https://localhost./').ok).toBe(false);
-    expect(validateUpstream('https://foo.localhost./').ok).toBe(false);
-    expect(validateUpstream('javascript:alert(1)').ok).toBe(false);
-    expect(validateUpstream('not a url').ok).toBe(false);
-    expect(validateUpstream('http://127.0.0.1:8080').ok).toBe(false);
-    expect(validateUpstream('http://127.0.0.1:8080', { allowLoopbackHttp: true })).toEqual({ ok: true, url: 'http://127.0.0.1:8080' });
+    const strict = { mode: 'strict' } as const;
+    expect(validateUpstream('https://api.example.com/v1/', strict)).toEqual({ ok: true, url: 'https://api.example.com/v1', host: 'api.example.com', resolve: true });
+    expect(validateUpstream('http://api.example.com', strict).ok).toBe(false);
+    expect(validateUpstream('https://user:pw@api.example.com', strict).ok).toBe(false);
+    expect(validateUpstream('https://10.0.0.1/', strict).ok).toBe(false);
+    expect(validateUpstream('https://localhost./', strict).ok).toBe(false);
+    expect(validateUpstream('https://foo.localhost./', strict).ok).toBe(false);
+    expect(validateUpstream('javascript:alert(1)', strict).ok).toBe(false);
+    expect(validateUpstream('not a url', strict).ok).toBe(false);
+    expect(validateUpstream('http://127.0.0.1:8080', strict).ok).toBe(false);
+    expect(validateUpstream('http://127.0.0.1:8080', { mode: 'lenient' })).toEqual({ ok: true, url: 'http://127.0.0.1:8080', host: '127.0.0.1', resolve: false });
   });
 });
 
@@ -129,14 +130,14 @@ describe('add-on record', () => {
 describe('secret box and scrub', () => {
   it('seals with AES-256-GCM and detects tampering', () => {
     const box = new SecretBox(Buffer.alloc(32, 1));
-    const sealed = box.seal('tok-123');
+    const sealed = box.seal('tok-123', 'a');
     expect(sealed).not.toContain('tok-123');
-    expect(box.open(sealed)).toBe('tok-123');
-    expect(box.seal('tok-123')).not.toBe(sealed);
+    expect(box.open(sealed, 'a')).toBe('tok-123');
+    expect(box.seal('tok-123', 'a')).not.toBe(sealed);
     const parts = sealed.split('.');
-    parts[3] = Buffer.from('other').toString('base64url');
-    expect(() => box.open(parts.join('.'))).toThrow();
-    expect(() => new SecretBox(Buffer.alloc(31)).seal('x')).toThrow();
+    parts[4] = Buffer.from('other').toString('base64url');
+    expect(() => box.open(parts.join('.'), 'a')).toThrow();
+    expect(() => new SecretBox(Buffer.alloc(31)).seal('x', 'a')).toThrow();
   });
 
   it('scrub masks known secrets and bearer/basic credentials', () => {
@@ -156,7 +157,7 @@ describe('job backoff', () => {
 describe('secret box IVs', () => {
   it('never repeats an IV across many seals (pool refills included)', () => {
     const box = new SecretBox(Buffer.alloc(32, 3));
-    const ivs = new Set(Array.from({ length: 1000 }, () => box.seal('x').split('.')[1]));
+    const ivs = new Set(Array.from({ length: 1000 }, () => box.seal('x', 'a').split('.')[2]));
     expect(ivs.size).toBe(1000);
   });
 });

@@ -193,6 +193,17 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     expectStatus(res, 422);
     expectMessage(res);
   });
+  // internal targets are refused whatever UPSTREAM_CHECK says (an IP literal of the metadata
+  // service or of a private range needs no DNS); the add-on is not made
+  for (const upstream of ['https://169.254.169.254/latest/meta-data', 'http://10.0.0.1:6379', 'https://[::ffff:169.254.169.254]/']) {
+    await check(`provision: --upstream ${upstream} (an internal target) → 422 with a message, no add-on`, async () => {
+      const b = localBody('test');
+      const res = await svc.provision({ ...b, options: { upstream } });
+      expectStatus(res, 422);
+      expectMessage(res);
+      expectStatus(await svc.changePlan(String(b.uuid), 'basic'), 404);
+    });
+  }
   await check('provision: malformed JSON → 400', async () => {
     const u = randomUUID();
     expectStatus(await svc.provision(`{"uuid": "${u}", "plan": "test", `), 400);

@@ -17,6 +17,14 @@ export interface HerokuAddon {
   [key: string]: unknown;
 }
 
+/** `GET /apps/{id}` as far as we read it: `owner` is the account that owns the app (schema `app.owner`). */
+export interface HerokuApp {
+  id: string;
+  name: string;
+  owner?: { id?: string; email?: string };
+  [key: string]: unknown;
+}
+
 export interface HerokuDomain {
   hostname: string;
   kind: string;
@@ -69,6 +77,14 @@ export class HerokuPlatformClient {
       throw new UnexpectedResponseError('heroku', 'add-on info without id or app');
     }
     return d as HerokuAddon;
+  }
+
+  /** `GET /apps/{appIdOrName}`: the app's info, its owner included. */
+  async getApp(appIdOrName: string): Promise<HerokuApp> {
+    const res = await this.http.get<unknown>(`/apps/${enc(appIdOrName)}`, { headers: this.headers, auth: this.tokens, op: 'heroku.getApp' });
+    const d = res.data as Partial<HerokuApp> | undefined;
+    if (!d || typeof d !== 'object' || typeof d.id !== 'string') throw new UnexpectedResponseError('heroku', 'app info without id');
+    return d as HerokuApp;
   }
 
   /** `GET /apps/{appIdOrName}/domains`. */

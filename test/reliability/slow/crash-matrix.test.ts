@@ -22,7 +22,7 @@ function expectOutcome(r: CrashResult) {
   if (r.point === UNRECOVERABLE) {
     // known limit: the single-use grant code is spent and its tokens died with the process
     expect(r.final.state).toBe('failed');
-    expect(r.final.failureReason).toMatch(/Heroku authorisation was refused \(400\)/);
+    expect(r.final.failureReason).toMatch(/^Heroku authorisation failed: Heroku refused the request \(400\)\./);
     expect(r.counts).toEqual(NONE);
     expect(r.provisionActions).toBe(0);
     expect(r.deprovisionActions).toBe(0);
@@ -32,7 +32,7 @@ function expectOutcome(r: CrashResult) {
     case 'compensation':
       // the deployment was refused for good: everything made is removed once, Heroku told once
       expect(r.final.state).toBe('failed');
-      expect(r.final.failureReason).toMatch(/refused \(403\)/);
+      expect(r.final.failureReason).toMatch(/refused the request \(403\)/);
       expect(r.counts).toEqual(NONE);
       expect(r.provisionActions).toBe(0);
       expect(r.deprovisionActions).toBe(1);

@@ -467,7 +467,7 @@ export async function herokuTokensOf(env: Pick<Env, 'store' | 'box'>, uuids: str
   for (const uuid of uuids) {
     const rec = await env.store.get(uuid);
     if (!rec?.herokuTokensSealed) continue;
-    const t = env.box.openJson<{ accessToken?: string; refreshToken?: string; access_token?: string; refresh_token?: string }>(rec.herokuTokensSealed);
+    const t = env.box.openField<{ accessToken?: string; refreshToken?: string; access_token?: string; refresh_token?: string }>(uuid, 'herokuTokensSealed', rec.herokuTokensSealed);
     for (const [k, v] of Object.entries(t)) if (typeof v === 'string' && /token/i.test(k) && v.length >= 8) out.push({ name: `heroku ${k} of ${uuid}`, value: v });
   }
   return out;

@@ -143,7 +143,7 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
   const createAddon = (input: CreateAddonInput, baseUrl?: string): ProvisionRequestBody => {
     if (!input || typeof input.plan !== 'string' || input.plan === '') throw new TypeError('plan is required');
     if (input.options !== undefined && !isStringRecord(input.options)) throw new TypeError('options must map names to strings');
-    for (const k of ['appName', 'uuid', 'region', 'name'] as const) {
+    for (const k of ['appName', 'owner', 'uuid', 'region', 'name'] as const) {
       if (input[k] !== undefined && (typeof input[k] !== 'string' || input[k] === '')) throw new TypeError(`${k} must be a non-empty string`);
     }
     const { addon, grant } = store.createAddon(input);
@@ -444,6 +444,7 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
     res.json({
       id: target.id,
       name: target.name,
+      owner: { id: target.owner.id, email: target.owner.email },
       created_at: target.createdAt,
       updated_at: target.createdAt,
       region: { name: target.region.includes('eu-') ? 'eu' : 'us' },

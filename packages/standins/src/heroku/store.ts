@@ -27,6 +27,8 @@ export interface StoreSettings {
 export interface AppRecord {
   id: string;
   name: string;
+  /** The account that owns the app (Platform API `app.owner`). */
+  owner: { id: string; email: string };
   region: string;
   createdAt: string;
   domains: DomainRecord[];
@@ -113,6 +115,8 @@ export class HerokuStore {
   /** refresh token → add-on uuid; refresh tokens do not expire. */
   private refreshTokens = new Map<string, { addonUuid: string; userId: string }>();
   private buckets = new Map<string, Bucket>();
+  /** account ids by email: apps created with the same `owner` share one account. */
+  private accountIds = new Map<string, string>();
 
   constructor(private readonly s: StoreSettings) {}
 
@@ -133,11 +137,19 @@ export class HerokuStore {
     this.accessTokens.clear();
     this.refreshTokens.clear();
     this.buckets.clear();
+    this.accountIds.clear();
   }
 
   // ---- apps ---------------------------------------------------------------------------------
 
-  private ensureApp(name: string | undefined, region: string): AppRecord {
+  private account(email: string | undefined): { id: string; email: string } {
+    const mail = email ?? `owner-${hex(4)}@example.com`;
+    let id = this.accountIds.get(mail);
+    if (!id) this.accountIds.set(mail, (id = randomUUID()));
+    return { id, email: mail };
+  }
+
+  private ensureApp(name: string | undefined, region: string, owner?: string): AppRecord {
     if (name) {
       const id = this.appIdByName.get(name);
       if (id) return this.apps.get(id)!;
@@ -165,7 +177,7 @@ export class HerokuStore {
       status: 'none',
       createdAt,
     });
-    const app: AppRecord = { id: randomUUID(), name: appName, region, createdAt, domains };
+    const app: AppRecord = { id: randomUUID(), name: appName, owner: this.account(owner), region, createdAt, domains };
     this.apps.set(app.id, app);
     this.appIdByName.set(app.name, app.id);
     return app;
@@ -190,7 +202,7 @@ export class HerokuStore {
     if (this.addons.has(uuid)) throw new DuplicateAddonError(`add-on ${uuid} already exists`);
     const plan = input.plan.startsWith(`${this.s.addonId}:`) ? input.plan.slice(this.s.addonId.length + 1) : input.plan;
     const region = input.region ?? 'amazon-web-services::us-east-1';
-    const app = this.ensureApp(input.appName, region);
+    const app = this.ensureApp(input.appName, region, input.owner);
     let name = input.name ?? `${this.s.addonId}-${pick(ADJECTIVES)}-${hex(3)}`;
     while (this.addonUuidByName.has(name)) name = `${this.s.addonId}-${pick(ADJECTIVES)}-${hex(3)}`;
     const now = this.iso();

@@ -51,6 +51,8 @@ export interface ProvisionRequestBody {
 export interface CreateAddonInput {
   plan: string;
   appName?: string;
+  /** Email of the account owning a new app (apps of the same owner share one account id); default: a new account per app. */
+  owner?: string;
   uuid?: string;
   options?: Record<string, string>;
   region?: string;
