@@ -1,8 +1,13 @@
 /**
- * `npm run demo`: the whole life of one add-on on this machine. Starts the Anypoint and Heroku
- * stand-ins, the web process and the worker (child processes, local Redis), a small upstream app,
- * then plays Heroku: provision, wait, call the app through its gateway, SSO into the dashboard,
- * plan change (the new limit takes effect), deprovision, and shows the stand-ins hold nothing.
+ * `npm run demo [-- --target ch2]`: the life of add-ons on this machine. Starts the Anypoint and
+ * Heroku stand-ins, the web process and the worker (child processes, a Redis of its own), a small
+ * upstream app, then plays Heroku: provision, wait, call the app through its gateway, SSO into the
+ * dashboard, plan change (the new limit takes effect), deprovision, and shows what the stand-ins
+ * still hold.
+ *
+ * `omni` (the default target): two add-ons of two apps on one shared managed Omni Gateway, each
+ * under its own base path with its own plan's limit; at the end only the region pool's first
+ * gateway remains. `ch2`: one add-on on a dedicated CloudHub 2.0 proxy; at the end nothing remains.
  * Exits 0 only when every stage worked.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -100,15 +105,36 @@ function call(url: string, opts: { method?: string; headers?: Record<string, str
   });
 }
 
+type Target = 'omni' | 'ch2';
+
+function targetArg(argv: readonly string[]): Target {
+  const i = argv.findIndex((a) => a === '--target' || a.startsWith('--target='));
+  if (i < 0) return 'omni';
+  const v = argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
+  if (v !== 'omni' && v !== 'ch2') fail(`--target must be omni or ch2, not ${v ?? '(nothing)'}`);
+  return v;
+}
+
+/**
+ * Calls `path` through the proxy at `proxyUrl`: a shared gateway's `http://127.0.0.1:<port>/<base
+ * path>/` or a dedicated proxy's `http://<name>.localhost:<port>/`, connecting to 127.0.0.1 with the
+ * URL's Host (as DNS would send it there).
+ */
+function viaGateway(proxyUrl: string, p = '/'): Promise<Res> {
+  const u = new URL(proxyUrl);
+  return call(`http://127.0.0.1:${u.port}${u.pathname.replace(/\/+$/, '')}${p}`, { host: u.host });
+}
+
 async function main() {
-  console.log('anypoint-api-gateway demo: one add-on, start to finish, against local stand-ins\n');
+  const target = targetArg(process.argv.slice(2));
+  console.log(`anypoint-api-gateway demo on target ${target}: ${target === 'omni' ? 'two add-ons on one shared managed Omni Gateway' : 'one add-on on a dedicated CloudHub 2.0 proxy'}, against local stand-ins\n`);
   console.log('   total     stage');
   const ownRedis = await demoRedis();
   const REDIS_URL = ownRedis.url;
   line('✓', ownRedis.said);
 
-  // 1. stand-ins and a small upstream app
-  const anypoint = createAnypointSandbox({ deployDelayMs: 1500 });
+  // 1. stand-ins and a small upstream app (the platform's waits shortened: a gateway in 1.5 s, an API live in 0.3 s, a proxy in 1.5 s)
+  const anypoint = createAnypointSandbox({ gatewayCreateDelayMs: 1500, apiGoLiveDelayMs: 300, deployDelayMs: 1500 });
   const heroku = createHerokuSandbox({});
   const a = await anypoint.start(0);
   const h = await heroku.start(0);
@@ -118,9 +144,9 @@ async function main() {
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const upstreamUrl = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
-  line('✓', `stand-ins up: Anypoint ${a.url} (gateway ${a.gatewayUrl}), Heroku ${h.url}; upstream app ${upstreamUrl}`);
+  line('✓', `stand-ins up: Anypoint ${a.url}, Heroku ${h.url}; upstream app ${upstreamUrl}`);
 
-  // 2. the service: web + worker, on the local Redis under a private prefix
+  // 2. the service: web + worker, on the demo's Redis under a private prefix
   const prefix = `demo-${randomUUID().slice(0, 8)}`;
   const port = await freePort();
   const env = {
@@ -132,7 +158,7 @@ async function main() {
     ANYPOINT_BASE_URL: a.url,
     HEROKU_API_URL: h.url,
     HEROKU_ID_URL: h.url,
-    ANYPOINT_PROXY_SCHEME: 'http',
+    ANYPOINT_DEFAULT_TARGET: target,
     DEPLOY_POLL_MS: '250',
     JOB_BACKOFF_MS: '200',
     WORKER_METRICS_PORT: String(await freePort()),
@@ -146,65 +172,98 @@ async function main() {
   const auth = `Basic ${Buffer.from(`anypoint-api-gateway:${DEV_SECRETS.ADDON_PASSWORD}`).toString('base64')}`;
   const json = { 'Content-Type': 'application/json', Accept: 'application/vnd.heroku-addons+json; version=3', Authorization: auth };
 
-  try {
-    // 3. provision
-    const body = heroku.createAddon({ plan: 'test', appName: 'demo-shop', options: { upstream: upstreamUrl } });
-    const uuid = body.uuid;
+  /** Heroku's provision call, then the wait until Heroku hears "provisioned"; the add-on's config vars. */
+  async function provision(appName: string, plan: string) {
+    const body = heroku.createAddon({ plan, appName, options: { upstream: upstreamUrl } });
     const prov = await call(`${service}/heroku/resources`, { method: 'POST', headers: json, body: JSON.stringify(body) });
     if (prov.status !== 202) fail(`provision answered ${prov.status}: ${prov.body}`);
-    line('✓', `POST /heroku/resources → 202 in the accept path (add-on ${uuid}, plan test)`);
-
-    const addon = await until('Heroku stand-in sees actions/provision', async () => {
-      const ad = heroku.addon(uuid);
-      if (ad?.state === 'deprovisioned') fail('provisioning failed: Heroku was told to deprovision');
+    line('✓', `POST /heroku/resources → 202 (add-on ${body.uuid} of app ${appName}, plan ${plan})`);
+    const addon = await until(`Heroku stand-in sees actions/provision of ${appName}`, async () => {
+      const ad = heroku.addon(body.uuid);
+      if (ad?.state === 'deprovisioned') fail(`provisioning of ${appName} failed: Heroku was told to deprovision`);
       return ad?.state === 'provisioned' ? ad : undefined;
     }, 60_000);
     const proxyUrl = addon.config.ANYPOINT_API_GATEWAY_URL;
-    line('✓', `provisioned; config vars: ANYPOINT_API_GATEWAY_URL=${proxyUrl} ANYPOINT_API_GATEWAY_API_ID=${addon.config.ANYPOINT_API_GATEWAY_API_ID}`);
+    line('✓', `${appName} provisioned; ANYPOINT_API_GATEWAY_URL=${proxyUrl} ANYPOINT_API_GATEWAY_API_ID=${addon.config.ANYPOINT_API_GATEWAY_API_ID}`);
+    return { body, uuid: body.uuid, proxyUrl };
+  }
 
-    // 4. call the app through its gateway
-    const host = new URL(proxyUrl).host;
-    const through = await call(`${a.gatewayUrl}/hello?via=gateway`, { host });
-    if (through.status !== 200 || !through.body.includes('from the upstream app')) fail(`gateway call answered ${through.status}: ${through.body}`);
-    line('✓', `GET ${proxyUrl}hello?via=gateway → 200 ${through.body} (limit ${through.headers['x-ratelimit-limit']}/min)`);
+  /** 70 calls through a proxy: how many the plan's limit refused. */
+  async function burst(proxyUrl: string): Promise<number> {
     let limited = 0;
-    for (let i = 0; i < 70; i++) if ((await call(`${a.gatewayUrl}/`, { host })).status === 429) limited++;
-    if (limited === 0) fail('the test plan limit (60/min) was not enforced');
-    line('✓', `70 more calls: ${limited} answered 429 (plan test: 60 requests/minute)`);
+    for (let i = 0; i < 70; i++) if ((await viaGateway(proxyUrl)).status === 429) limited++;
+    return limited;
+  }
+
+  try {
+    // 3. provision (on omni, a second add-on of another app lands on the same gateway)
+    const shop = await provision('demo-shop', 'test');
+    const blog = target === 'omni' ? await provision('demo-blog', 'basic') : undefined;
+    const inv0 = anypoint.inspect();
+    if (target === 'omni') {
+      if (inv0.gateways.length !== 1 || new URL(shop.proxyUrl).host !== new URL(blog!.proxyUrl).host) fail(`expected both add-ons on one gateway, the stand-in has ${inv0.gateways.length}`);
+      line('✓', `one managed Omni Gateway (${inv0.gateways[0].name}, ${inv0.gateways[0].publicUrl}) serves both, each under its own base path; 0 applications`);
+    } else {
+      if (inv0.gateways.length !== 0 || inv0.applications.length !== 1) fail(`expected one dedicated proxy and no gateway, the stand-in has ${inv0.applications.length} and ${inv0.gateways.length}`);
+      line('✓', `one dedicated proxy application (${inv0.applications[0].name}, ${inv0.applications[0].status}/${inv0.applications[0].applicationStatus}); no shared gateway`);
+    }
+
+    // 4. call the apps through their gateway: each add-on's own limit
+    const through = await viaGateway(shop.proxyUrl, '/hello?via=gateway');
+    if (through.status !== 200 || !through.body.includes('from the upstream app')) fail(`gateway call answered ${through.status}: ${through.body}`);
+    line('✓', `GET ${shop.proxyUrl}hello?via=gateway → 200 ${through.body} (limit ${through.headers['x-ratelimit-limit']}/min)`);
+    const shopLimited = await burst(shop.proxyUrl);
+    if (shopLimited === 0) fail('the test plan limit (60/min) was not enforced');
+    line('✓', `70 more calls to demo-shop: ${shopLimited} answered 429 (plan test: 60 requests/minute)`);
+    if (blog) {
+      const blogLimited = await burst(blog.proxyUrl);
+      if (blogLimited !== 0) fail(`demo-blog (plan basic) was limited ${blogLimited} times by its neighbour's traffic`);
+      line('✓', `70 calls to demo-blog on the same gateway: ${blogLimited} answered 429 (plan basic: 1,000 requests/minute; the neighbour's limit is not its own)`);
+    }
 
     // 5. SSO into the dashboard
     const ts = String(Math.floor(Date.now() / 1000));
     const userId = 'demo-user@heroku.com';
     const email = 'dev@example.com';
-    const token = createHash('sha256').update(`${uuid}:${DEV_SECRETS.SSO_SALT}:${ts}:${userId}:${email}`).digest('hex');
-    const form = new URLSearchParams({ resource_id: uuid, timestamp: ts, user_id: userId, email, user_scoped_resource_token: token, app: 'demo-shop' }).toString();
+    const token = createHash('sha256').update(`${shop.uuid}:${DEV_SECRETS.SSO_SALT}:${ts}:${userId}:${email}`).digest('hex');
+    const form = new URLSearchParams({ resource_id: shop.uuid, timestamp: ts, user_id: userId, email, user_scoped_resource_token: token, app: 'demo-shop' }).toString();
     const sso = await call(`${service}/sso/login`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: form });
     if (sso.status !== 302) fail(`SSO answered ${sso.status}`);
     const cookie = ([] as string[]).concat(sso.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
     const dash = await call(`${service}${sso.headers.location}`, { headers: { Cookie: cookie } });
-    if (dash.status !== 200 || !dash.body.includes(proxyUrl)) fail(`dashboard answered ${dash.status}`);
-    line('✓', `SSO form post → 302 ${sso.headers.location} → 200 dashboard showing the proxy URL`);
+    if (dash.status !== 200 || !dash.body.includes(shop.proxyUrl)) fail(`dashboard answered ${dash.status}`);
+    const runsOn = /data-testid="target">([^<]*)</.exec(dash.body)?.[1] ?? '?';
+    line('✓', `SSO form post → 302 ${sso.headers.location} → 200 dashboard: proxy URL, runs on ${runsOn}`);
 
-    // 6. plan change: the new limit takes effect
-    const put = await call(`${service}/heroku/resources/${uuid}`, { method: 'PUT', headers: json, body: JSON.stringify({ plan: 'basic' }) });
+    // 6. plan change: the new limit takes effect (the other add-on's stays)
+    const put = await call(`${service}/heroku/resources/${shop.uuid}`, { method: 'PUT', headers: json, body: JSON.stringify({ plan: 'basic' }) });
     if (put.status !== 200) fail(`plan change answered ${put.status}`);
-    const newLimit = await until('gateway enforces the basic limit', async () => {
-      const r = await call(`${a.gatewayUrl}/`, { host });
+    const newLimit = await until('the gateway enforces the basic limit', async () => {
+      const r = await viaGateway(shop.proxyUrl);
       return r.headers['x-ratelimit-limit'] === '1000' && r.status === 200 ? r.headers['x-ratelimit-limit'] : undefined;
     }, 30_000);
-    line('✓', `PUT plan basic → 200; the gateway now allows ${newLimit} requests/minute`);
+    line('✓', `PUT plan basic → 200; demo-shop's gateway now allows ${newLimit} requests/minute`);
 
-    // 7. deprovision: nothing left behind
-    const del = await call(`${service}/heroku/resources/${uuid}`, { method: 'DELETE', headers: { Authorization: auth } });
-    if (del.status !== 204) fail(`deprovision answered ${del.status}`);
-    await until('every resource removed', async () => {
+    // 7. deprovision: nothing left behind but the region's first shared gateway
+    for (const one of [shop, blog].filter((x) => x !== undefined)) {
+      const del = await call(`${service}/heroku/resources/${one.uuid}`, { method: 'DELETE', headers: { Authorization: auth } });
+      if (del.status !== 204) fail(`deprovision answered ${del.status}`);
+    }
+    await until('every resource of the add-ons removed', async () => {
       const inv = anypoint.inspect();
       return inv.assets.length + inv.softDeletedAssets.length + inv.apis.length + inv.policies.length + inv.applications.length === 0;
     }, 30_000);
-    const again = await call(`${service}/heroku/resources`, { method: 'POST', headers: json, body: JSON.stringify(body) });
+    const again = await call(`${service}/heroku/resources`, { method: 'POST', headers: json, body: JSON.stringify(shop.body) });
     if (again.status !== 410) fail(`provision after deprovision answered ${again.status}, expected 410`);
     const inv = anypoint.inspect();
-    line('✓', `DELETE → 204; stand-ins hold ${inv.assets.length} assets, ${inv.apis.length} API instances, ${inv.policies.length} policies, ${inv.applications.length} applications; re-provision → 410`);
+    if (inv.gateways.length !== (target === 'omni' ? 1 : 0)) fail(`the stand-in holds ${inv.gateways.length} gateways at the end`);
+    line(
+      '✓',
+      `DELETE → 204; stand-ins hold ${inv.assets.length} assets, ${inv.apis.length} API instances, ${inv.policies.length} policies, ${inv.applications.length} applications, ${inv.gateways.length} gateway${inv.gateways.length === 1 ? ` (${inv.gateways[0].name}, the pool's first, kept for the next add-on)` : 's'}; re-provision → 410`,
+    );
+    const violations = [...anypoint.violations.all(), ...heroku.violations.all()];
+    if (violations.length) fail(`the stand-ins saw ${violations.length} contract violations, the first: ${violations[0].message}`);
+    line('✓', 'every request the service sent and every answer the stand-ins gave matched the vendor specs (0 contract violations)');
     console.log(`\ndemo passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } finally {
     stopping = true;
