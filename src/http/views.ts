@@ -149,6 +149,11 @@ export function renderDashboard(rec: AddonRecord, ctx: DashboardContext): string
     ? `<code>ANYPOINT_API_GATEWAY_URL</code> = <code>${esc(r.configuredUrl)}</code><br><code>ANYPOINT_API_GATEWAY_API_ID</code> = <code>${esc(p?.apiId)}</code>`
     : '<span class="muted">not set yet</span>';
   const lastError = [...rec.timeline].reverse().find((e) => e.status === 'failed' || e.status === 'retrying');
+  // a plan change (or a move to another target) refused for good: the add-on runs as it did, and says why
+  const planRefused =
+    rec.state === 'provisioned' && r.planChangeFailedFor === rec.plan
+      ? [...rec.timeline].reverse().find((e) => e.status === 'failed' && (e.workflow === 'plan-change' || e.workflow === 'move'))
+      : undefined;
   const body = `
 <section><h2>${esc(rec.name)}</h2>
 <p><span class="state s-${esc(rec.state)}" data-testid="state">${esc(rec.state)}</span></p>
@@ -166,6 +171,7 @@ ${rec.provisionedAt ? `<dt>Provisioned</dt><dd>${esc(rec.provisionedAt)}</dd>` :
 ${ctx.verifiedEmail ? `<dt>Signed in as</dt><dd data-testid="identity">${esc(ctx.verifiedEmail)}</dd>` : `<dt>Signed in</dt><dd data-testid="identity">through Heroku (Heroku did not vouch for a user, so none is shown)</dd>`}
 </dl></section>
 ${lastError && rec.state !== 'provisioned' ? `<section><h2>Last problem</h2><p class="bad">${esc(problemLine(lastError, labels))}</p></section>` : ''}
+${planRefused ? `<section><h2>Plan change not applied</h2><p class="bad" data-testid="plan-change-problem">${esc(`The change to plan ${rec.plan} did not go through; the gateway keeps running ${p?.policyPlan ? `with the limits of plan ${p.policyPlan}` : 'as it was'}.`)} ${esc(problemLine(planRefused, labels))}</p></section>` : ''}
 <section><h2>Progress</h2>${stepsTable(rec, labels)}</section>
 <section><h2>Plans</h2>${plansTable(rec.plan)}</section>`;
   return page(`${rec.name} — Anypoint API Gateway`, body, { script: true, logout: { csrf: ctx.csrf } });

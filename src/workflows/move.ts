@@ -31,6 +31,7 @@ export const MOVE: AddonWorkflow = {
   steps: (rec) => [prepareMove, ...TARGET_STEPS[nextTarget(rec)].place('next'), setConfigVars('next')],
   applies: (rec) => live(rec) && !rec.retired && (!!rec.next || targetDrift(rec)),
   wanted: live,
+  advice: 'The add-on keeps running where it was, with the rate limit it had; change the plan again, or contact support with the add-on id.',
   compensation: (rec) => (rec.next ? TARGET_STEPS[rec.next.target].remove('next') : []),
   // the new placement serves and the app points at it: the old one is retired (removed next)
   succeeded: (rec) => ({ ...rec, placement: rec.next, retired: rec.placement, next: undefined, resources: { ...rec.resources, planChangeFailedFor: undefined } }),

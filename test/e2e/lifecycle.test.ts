@@ -1,5 +1,6 @@
 import request from 'supertest';
 import type { AddonRecord } from '../../src/domain/addon';
+import { renderDashboard } from '../../src/http/views';
 import { callGateway, startStack, startUpstream, type Stack } from '../helpers/stack';
 
 /**
@@ -162,6 +163,11 @@ describe('plan changes across targets (basic on omni, premium on ch2)', () => {
       expect(stack.heroku.addon(uuid)!.config.ANYPOINT_API_GATEWAY_URL).toBe(rec.placement!.proxyUrl);
       expect((await callGateway(rec.placement!.proxyUrl!)).status).toBe(200);
       expect(countFor(stack, uuid)).toEqual({ assets: 1, apis: 1, policies: 1, applications: 0 });
+      // the dashboard says the change did not go through, what still runs, and why
+      const page = renderDashboard(after, { anypointBaseUrl: 'https://anypoint.test', csrf: 'x' });
+      const problem = /data-testid="plan-change-problem">([^<]*)</.exec(page)?.[1] ?? '';
+      expect(problem).toMatch(/^The change to plan premium did not go through; the gateway keeps running with the limits of plan basic\. /);
+      expect(problem).toMatch(/failed: .*The add-on keeps running where it was, with the rate limit it had/);
     } finally {
       stack.anypoint.configure({ failDeployments: false });
     }
