@@ -31,6 +31,7 @@ export interface Metrics {
   timeToProvisioned: Histogram<never>;
   stepDuration: Histogram<'step' | 'outcome'>;
   stepRetries: Counter<'step'>;
+  leftovers: Counter<'workflow' | 'step'>;
   upstreamCalls: Counter<'api' | 'status'>;
   upstreamDuration: Histogram<'api'>;
   queueDepth: Gauge<'queue' | 'state'>;
@@ -72,6 +73,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     help: 'Duration of one run of a workflow step, by step and outcome (done, retrying, failed, waiting).',
     labelNames: ['step', 'outcome'] as const,
     buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers,
+  });
+  const leftovers = new Counter({
+    name: 'aag_leftovers_total',
+    help: 'Pieces a teardown or a compensation could not remove for good (the record and the operator log name them; the operator removes them), by workflow and step.',
+    labelNames: ['workflow', 'step'] as const,
     registers,
   });
   const stepRetries = new Counter({ name: 'aag_step_retries_total', help: 'Workflow step runs that ended in a retryable failure, by step.', labelNames: ['step'] as const, registers });
@@ -124,7 +131,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
   });
 
-  return { registry, provisions, deprovisions, planChanges, timeToProvisioned, stepDuration, stepRetries, upstreamCalls, upstreamDuration, queueDepth, ssoLogins, authFailures };
+  return { registry, provisions, deprovisions, planChanges, timeToProvisioned, stepDuration, stepRetries, leftovers, upstreamCalls, upstreamDuration, queueDepth, ssoLogins, authFailures };
 }
 
 function safely<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
@@ -138,13 +145,14 @@ function safely<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => 
 }
 
 /** The engine's hooks (step durations, retries, outcomes, time to provisioned). */
-export function workflowMetricsHooks(m: Metrics, now: () => Date = () => new Date()): Required<Pick<EngineHooks, 'step' | 'finished'>> {
+export function workflowMetricsHooks(m: Metrics, now: () => Date = () => new Date()): Required<Pick<EngineHooks, 'step' | 'finished' | 'leftover'>> {
   const counters: Record<string, Counter<'outcome'>> = { provision: m.provisions, deprovision: m.deprovisions, 'plan-change': m.planChanges };
   return {
     step: safely((_workflow: string, step: string, outcome: string, ms: number) => {
       m.stepDuration.observe({ step, outcome }, Math.max(0, ms) / 1000);
       if (outcome === 'retrying') m.stepRetries.inc({ step });
     }),
+    leftover: safely((workflow: string, step: string) => m.leftovers.inc({ workflow, step })),
     finished: safely((workflow: string, outcome: string, subject: unknown) => {
       counters[workflow]?.inc({ outcome });
       const rec = subject as AddonRecord;

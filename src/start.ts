@@ -66,6 +66,7 @@ function merge(...hooks: (EngineHooks | undefined)[]): EngineHooks {
   return {
     step: (...a) => list.forEach((h) => h.step?.(...a)),
     finished: (...a) => list.forEach((h) => h.finished?.(...a)),
+    leftover: (...a) => list.forEach((h) => h.leftover?.(...a)),
     checkpoint: async (point) => {
       for (const h of list) await h.checkpoint?.(point);
     },

@@ -90,6 +90,8 @@ export type RunOutcome =
 export interface EngineHooks {
   step?: (workflow: string, step: string, outcome: EventStatus | 'waiting', ms: number) => void;
   finished?: (workflow: string, outcome: WorkflowOutcome, rec: unknown) => void;
+  /** A piece a best-effort step or a compensation could not remove for good: the operator removes it. */
+  leftover?: (workflow: string, step: string) => void;
   /** Test seam: `<workflow>.<step>:before` and `:after` around each step's remote work. */
   checkpoint?: (point: string) => Promise<void> | void;
 }
@@ -179,6 +181,7 @@ export class Engine {
           this.opts.logger.warn({ workflow: wf.name, step: step.name, subject: id, err: errorFields(err) }, 'step failed for good');
           if (wf.bestEffort) {
             const left = `${step.name}: ${reason}`;
+            this.leftover(wf.name, step.name, id, left);
             rec = await store.update(
               id,
               (r) => {
@@ -265,6 +268,7 @@ export class Engine {
         }
         this.opts.logger.warn({ workflow: wf.name, step: step.name, subject: id, err: errorFields(err) }, 'compensation step refused for good');
         left = `${step.name}: ${reason}`;
+        this.leftover(wf.name, step.name, id, left);
       }
       hooks.step?.(wf.name, step.name, left ? 'failed' : 'done', Date.now() - t0);
       const change = result?.change;
@@ -288,6 +292,12 @@ export class Engine {
     rec = await store.update(id, (r) => withRun(wf.failed(r, runOf(r), this.now()), name, undefined), rec);
     hooks.finished?.(wf.name, 'failed', rec);
     return { kind: 'finished', outcome: 'failed' };
+  }
+
+  /** A piece left in the platform: the record keeps it; the operator log and the leftover hook (a metric) make it seen. */
+  private leftover(workflow: string, step: string, subject: string, what: string): void {
+    this.opts.logger.error({ workflow, step, subject, leftover: what }, 'leftover: a piece could not be removed; the operator must remove it');
+    this.opts.hooks?.leftover?.(workflow, step);
   }
 }
 

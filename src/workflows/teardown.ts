@@ -2,8 +2,8 @@ import type { AddonRecord } from '../domain/addon';
 import { ASSET_VERSION, assetIdFor } from '../domain/naming';
 import { regionOf } from '../domain/regions';
 import { proxyAppNameFor } from '../domain/targets';
-import { isPermanent } from '../clients/errors';
-import { describeError } from '../engine';
+import { isPermanent, isUpstreamError } from '../clients/errors';
+import { describeError, PermanentFailure } from '../engine';
 import { type AddonStep, made, platformFor } from './deps';
 
 /**
@@ -57,7 +57,19 @@ const deleteAsset: AddonStep = {
   label: 'Removing the Exchange asset',
   async run({ deps, rec }) {
     const groupId = rec.resources.assetGroupId ?? (await deps.anypoint.context()).orgId;
-    await deps.anypoint.exchange.deleteAsset(groupId, rec.resources.assetId ?? assetIdFor(rec.uuid), rec.resources.assetVersion ?? ASSET_VERSION);
+    const assetId = rec.resources.assetId ?? assetIdFor(rec.uuid);
+    const version = rec.resources.assetVersion ?? ASSET_VERSION;
+    try {
+      await deps.anypoint.exchange.deleteAsset(groupId, assetId, version);
+    } catch (err) {
+      // refused (403): an org may switch hard deletion off; say so, and what the operator does, instead of a bare 403
+      if (!(isUpstreamError(err) && err.status === 403)) throw err;
+      if ((await deps.anypoint.exchange.hardDeletionEnabled().catch(() => undefined)) !== false) throw err;
+      throw new PermanentFailure(
+        `Anypoint Exchange refused to delete the asset ${groupId}/${assetId}/${version}: hard deletion of assets is switched off for the organisation (deletionSettings.hardDeletionEnabled)`,
+        'An organisation administrator switches hard deletion on (PATCH /exchange/api/v2/organizations/{org}/settings); then the operator deletes the asset.',
+      );
+    }
     return made({ assetId: undefined, assetGroupId: undefined, assetVersion: undefined });
   },
 };

@@ -199,3 +199,29 @@ describe("the omni target's shared gateway", () => {
     }
   });
 });
+
+describe('an org with hard deletion of assets switched off', () => {
+  it('deprovision ends, the asset is a reported leftover (record, operator log, metric), no loop', async () => {
+    const { uuid } = await stack.provision({ plan: 'test', options: { upstream: upstream.url } });
+    await stack.waitForState(uuid, 'provisioned');
+    stack.anypoint.configure({ hardDeletionEnabled: false });
+    try {
+      expect((await request(stack.app).delete(`/heroku/resources/${uuid}`).set('Authorization', stack.auth)).status).toBe(204);
+      const gone = await stack.waitForState(uuid, 'deprovisioned');
+      // everything else went; the asset stays, named on the tombstone with why and what to do
+      expect(leftFor(uuid)).toBe(1);
+      expect(stack.anypoint.inspect().assets.filter((a) => a.assetId === gone.resources.assetId)).toHaveLength(1);
+      expect(gone.leftovers).toHaveLength(1);
+      expect(gone.leftovers?.[0]).toMatch(/^deleteAsset: Removing the Exchange asset failed: Anypoint Exchange refused to delete the asset .*hard deletion of assets is switched off for the organisation.*An organisation administrator switches hard deletion on/);
+      const logged = stack.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logged.some((l) => String(l.msg).startsWith('leftover:') && l.subject === uuid && l.step === 'deleteAsset')).toBe(true);
+      const metrics = await stack.worker.metrics.registry.getSingleMetricAsString('aag_leftovers_total');
+      expect(metrics).toMatch(/aag_leftovers_total\{workflow="deprovision",step="deleteAsset"\} 1/);
+      // refused once for good, not retried in a loop: one hard delete, one look at the setting
+      const { calls } = (await request(stack.anypointUrl).get('/__sandbox/calls')).body as { calls: { method: string; path: string }[] };
+      expect(calls.filter((c) => c.method === 'DELETE' && c.path.includes(`/exchange/api/v2/assets/`) && c.path.includes(String(gone.resources.assetId)))).toHaveLength(1);
+    } finally {
+      stack.anypoint.configure({ hardDeletionEnabled: true });
+    }
+  });
+});

@@ -112,6 +112,25 @@ export class ExchangeClient {
     return res.status !== 404;
   }
 
+  /**
+   * Whether the org allows hard deletion of assets (`deletionSettings.hardDeletionEnabled`, true by
+   * default); undefined when the answer does not say. The answer is a list of settings objects.
+   */
+  async hardDeletionEnabled(): Promise<boolean | undefined> {
+    const ctx = await this.context();
+    const res = await this.http.get<unknown>(`/exchange/api/v2/organizations/${seg(ctx.orgId)}/settings`, {
+      headers: scopeHeaders(ctx),
+      query: { settings: 'deletionSettings' },
+      op: 'exchange.settings',
+    });
+    const items: unknown[] = Array.isArray(res.data) ? res.data : [res.data];
+    for (const item of items) {
+      const d = isRecord(item) && isRecord(item.deletionSettings) ? item.deletionSettings : undefined;
+      if (d && typeof d.hardDeletionEnabled === 'boolean') return d.hardDeletionEnabled;
+    }
+    return undefined;
+  }
+
   private async awaitPublication(link: string, ctx: Awaited<ReturnType<ContextProvider>>): Promise<void> {
     for (let poll = 0; poll < this.maxPolls; poll++) {
       if (poll > 0) await this.sleep(this.pollMs);
