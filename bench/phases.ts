@@ -215,11 +215,17 @@ async function productStack(
   o: BenchOpts,
   redisUrl: string,
   prefix: string,
-  sandbox: { deployDelayMs: number; latencyMs?: number },
+  sandbox: { deployDelayMs: number; latencyMs?: number; gatewayCreateDelayMs?: number; apiGoLiveDelayMs?: number; gatewayApiLimit?: number },
   env: Record<string, string>,
 ): Promise<ProductStack> {
-  // one shared gateway holds every add-on of a round (the pool's own growth is measured apart)
-  const anypoint = createAnypointSandbox({ deployDelayMs: sandbox.deployDelayMs, gatewayCreateDelayMs: sandbox.deployDelayMs, apiGoLiveDelayMs: 0, gatewayApiLimit: 100_000, seed: 1 });
+  // unless a phase measures the pool's growth, one shared gateway holds every add-on of a round
+  const anypoint = createAnypointSandbox({
+    deployDelayMs: sandbox.deployDelayMs,
+    gatewayCreateDelayMs: sandbox.gatewayCreateDelayMs ?? sandbox.deployDelayMs,
+    apiGoLiveDelayMs: sandbox.apiGoLiveDelayMs ?? 0,
+    gatewayApiLimit: sandbox.gatewayApiLimit ?? 100_000,
+    seed: 1,
+  });
   // the call log must hold every call of a pipeline round (≈ 6 Heroku calls an add-on) to count them
   const heroku = createHerokuSandbox({ maxCalls: 200_000 });
   const a = await anypoint.start(0);
@@ -234,7 +240,8 @@ async function productStack(
     ANYPOINT_BASE_URL: a.url,
     HEROKU_API_URL: h.url,
     HEROKU_ID_URL: h.url,
-    OMNI_GATEWAY_API_LIMIT: '100000',
+    // a phase that measures the pool's growth lets the platform's own API limit decide
+    ...(sandbox.gatewayApiLimit === undefined ? { OMNI_GATEWAY_API_LIMIT: '100000' } : {}),
     JOB_BACKOFF_MS: '50',
     HTTP_BACKOFF_BASE_MS: '5',
     HTTP_BACKOFF_MAX_MS: '50',
@@ -245,7 +252,10 @@ async function productStack(
     ...env,
   };
   const web = await spawnWeb('web', common, []);
-  const worker = spawnTs('worker', 'src/worker.ts', common, o.productNodeArgs);
+  const workerOps = await freePort();
+  const worker = spawnTs('worker', 'src/worker.ts', { ...common, WORKER_METRICS_PORT: String(workerOps) }, o.productNodeArgs);
+  // measured work starts only once the worker serves (its ops server starts after its queues' workers)
+  await waitHttp(`http://127.0.0.1:${workerOps}/healthz`, worker);
   return {
     web,
     worker,
@@ -529,59 +539,156 @@ export async function pipelinePhase(o: BenchOpts) {
   }
 }
 
-// ───────────────────────────── 4. overhead with latency ─────────────────────────────
+// ───────────────────────────── 4. overhead with latency, per target ─────────────────────────────
 
-export async function overheadPhase(o: BenchOpts) {
+/**
+ * Time-to-provisioned against the waits the platform imposes, on one target: every call takes
+ * `latencyMs`, and the target's own wait is modelled (omni: an API goes live on a running gateway
+ * `waitMs` after its deployment; ch2: a dedicated proxy runs `waitMs` after its deployment). The
+ * ideal is the critical path's calls × latency + that wait; the polls made while waiting overlap it.
+ * On omni the first add-on of the region also waits for its gateway (`gatewayCreateMs`): measured
+ * apart, as the region's first add-on.
+ */
+export async function overheadPhase(o: BenchOpts, target: 'omni' | 'ch2' = 'omni') {
   const latencyMs = 50;
-  const deployDelayMs = 2_000;
+  const waitMs = 2_000;
+  const gatewayCreateMs = target === 'omni' ? 10_000 : 0;
   const pollMs = Number(process.env.BENCH_DEPLOY_POLL_MS ?? 100);
+  // calls one waiting look makes: omni reads the instance and its deployment, ch2 finds the application by name and reads it
+  const callsPerPoll = 2;
   const n = o.quick ? 3 : 7;
   const priv = await startPrivateRedis();
   const redis = priv.client;
-  const prefix = `${o.runPrefix}-over`;
-  const s = await productStack(o, priv.url, prefix, { deployDelayMs, latencyMs }, { DEPLOY_POLL_MS: String(pollMs) });
-  const anypointTotal = async () => {
-    const res = await fetch(`${s.anypointUrl}/__sandbox/calls?limit=0`);
-    return ((await res.json()) as { total: number }).total;
+  const prefix = `${o.runPrefix}-over-${target}`;
+  const sandbox = target === 'omni' ? { deployDelayMs: 0, gatewayCreateDelayMs: gatewayCreateMs, apiGoLiveDelayMs: waitMs, latencyMs } : { deployDelayMs: waitMs, latencyMs };
+  const s = await productStack(o, priv.url, prefix, sandbox, { DEPLOY_POLL_MS: String(pollMs), ANYPOINT_DEFAULT_TARGET: target });
+  /** The Anypoint calls answered since `from` (the call log is in order; it keeps the last 10,000). */
+  const anypointCalls = async (from?: number) => {
+    const res = await fetch(`${s.anypointUrl}/__sandbox/calls`);
+    const body = (await res.json()) as { total: number; calls: { method: string; path: string }[] };
+    return { total: body.total, since: from === undefined ? [] : body.calls.slice(Math.max(0, body.calls.length - (body.total - from))) };
+  };
+  // the waiting looks: an instance and its deployment (omni), a gateway's status (omni's first add-on), a CH2 application found by name and read
+  const isPoll = (c: { method: string; path: string }) =>
+    c.method === 'GET' && (/\/apis\/\d+$/.test(c.path) || /\/apis\/\d+\/deployments\/[^/]+(\/status)?$/.test(c.path) || /\/gateways\/[^/]+\/status$/.test(c.path) || /\/amc\/application-manager\/.*\/deployments(\/[^/]+)?$/.test(c.path));
+  const measure = async (wait: number, finalLooks: number) => {
+    const body = s.heroku.createAddon({ plan: 'test' });
+    await sleep(200); // let the call logs settle
+    const h0 = s.heroku.calls().length;
+    const a0 = (await anypointCalls()).total;
+    await provisionAll(s, redis, [body], 120_000);
+    await sleep(200);
+    const { since } = await anypointCalls(a0);
+    const herokuCalls = s.heroku.calls().length - h0;
+    const calls = herokuCalls + since.length;
+    const [rec] = await recordsOf(redis, prefix, [body.uuid]);
+    if (rec?.state !== 'provisioned' || !rec.provisionedAt) throw new Error(`add-on not provisioned: ${JSON.stringify(rec)}`);
+    const ms = Date.parse(rec.provisionedAt) - Date.parse(rec.createdAt);
+    // the waiting looks overlap the wait, except the last of each wait (it finds the thing ready): on the critical path
+    const polls = since.filter(isPoll).length - finalLooks;
+    const crit = calls - polls;
+    const ideal = crit * latencyMs + wait;
+    return { ms, calls, polls, critical: crit, ideal, ratio: ms / ideal };
   };
   try {
-    // warm-up add-on: the Anypoint token and organisation lookups are cached by the worker afterwards
-    await provisionAll(s, redis, [s.heroku.createAddon({ plan: 'test' })], 60_000);
-    const rows: { ms: number; calls: number; polls: number; critical: number; ideal: number; ratio: number }[] = [];
+    // the region's first add-on: on omni it also waits for the gateway it creates (the gateway workflow's polls overlap it too)
+    const first = await measure(gatewayCreateMs + waitMs, target === 'omni' ? callsPerPoll + 1 : callsPerPoll);
+    o.log(`overhead ${target}: the region's first add-on ${first.ms} ms (ideal ${first.ideal} ms, ratio ${first.ratio.toFixed(3)})`);
+    const rows: Awaited<ReturnType<typeof measure>>[] = [];
     for (let i = 0; i < n; i++) {
-      const body = s.heroku.createAddon({ plan: 'test' });
-      await sleep(200); // let the call logs settle
-      const h0 = s.heroku.calls().length;
-      const a0 = await anypointTotal();
-      await provisionAll(s, redis, [body], 60_000);
-      await sleep(200);
-      const calls = s.heroku.calls().length - h0 + ((await anypointTotal()) - a0);
-      const [rec] = await recordsOf(redis, prefix, [body.uuid]);
-      if (rec?.state !== 'provisioned' || !rec.provisionedAt) throw new Error(`add-on not provisioned: ${JSON.stringify(rec)}`);
-      const ms = Date.parse(rec.provisionedAt) - Date.parse(rec.createdAt);
-      // every job start after the deploy polls CloudHub once; those polls overlap the 2 s deploy
-      const [polls] = await hopsOf(redis, prefix, [body.uuid]);
-      const critical = calls - polls;
-      const ideal = critical * latencyMs + deployDelayMs;
-      rows.push({ ms, calls, polls, critical, ideal, ratio: ms / ideal });
-      o.log(`overhead add-on ${i + 1}: ${ms} ms; ${calls} calls (${polls} deploy polls, ${critical} on the critical path), ideal ${ideal} ms, ratio ${(ms / ideal).toFixed(3)}`);
+      const row = await measure(waitMs, callsPerPoll);
+      rows.push(row);
+      o.log(`overhead ${target} add-on ${i + 1}: ${row.ms} ms; ${row.calls} calls (${row.polls} in polls, ${row.critical} on the critical path), ideal ${row.ideal} ms, ratio ${row.ratio.toFixed(3)}`);
     }
     const critical = median(rows.map((r) => r.critical));
     return {
-      overhead: {
-        latencyMs,
-        deployDelayMs,
-        deployPollMs: pollMs,
-        addons: n,
-        medianMs: median(rows.map((r) => r.ms)),
-        criticalCalls: critical,
-        idealMs: critical * latencyMs + deployDelayMs,
-        ratio: median(rows.map((r) => r.ratio)),
-        rows,
-      },
+      target,
+      latencyMs,
+      waitMs,
+      // kept under its old name for the before/after table
+      deployDelayMs: waitMs,
+      gatewayCreateMs,
+      deployPollMs: pollMs,
+      addons: n,
+      medianMs: median(rows.map((r) => r.ms)),
+      criticalCalls: critical,
+      idealMs: critical * latencyMs + waitMs,
+      ratio: median(rows.map((r) => r.ratio)),
+      first,
+      rows,
     };
   } finally {
     await s.close();
     await priv.stop();
   }
+}
+
+// ───────────────────────────── 6. runtimes per target, the pool under a burst ─────────────────────────────
+
+/**
+ * What 1,000 add-ons cost in runtimes on each target, read from the stand-in's state once they are
+ * provisioned: shared gateways (omni, the platform's API limit per gateway `apiLimit`) against one
+ * application per add-on (ch2). On omni the first 200 arrive as one burst into an empty region: the
+ * pool must make exactly ceil(200 / apiLimit) gateways, never two for one slot.
+ */
+export async function targetsPhase(o: BenchOpts) {
+  const n = o.quick ? 200 : 1_000;
+  const burst = 200;
+  const apiLimit = 50;
+  const run = async (target: 'omni' | 'ch2') => {
+    const priv = await startPrivateRedis();
+    const redis = priv.client;
+    const prefix = `${o.runPrefix}-targets-${target}`;
+    const s = await productStack(
+      o,
+      priv.url,
+      prefix,
+      { deployDelayMs: 0, gatewayCreateDelayMs: 200, apiGoLiveDelayMs: 0, gatewayApiLimit: apiLimit },
+      { DEPLOY_POLL_MS: '50', WORKER_CONCURRENCY: '10', ANYPOINT_DEFAULT_TARGET: target },
+    );
+    try {
+      const t0 = performance.now();
+      const first = Array.from({ length: burst }, () => s.heroku.createAddon({ plan: 'test' }));
+      await provisionAll(s, redis, first, 300_000);
+      const afterBurst = s.anypoint.inspect();
+      const burstSeconds = (performance.now() - t0) / 1000;
+      const rest = Array.from({ length: n - burst }, () => s.heroku.createAddon({ plan: 'test' }));
+      if (rest.length) await provisionAll(s, redis, rest, 600_000);
+      const seconds = (performance.now() - t0) / 1000;
+      const recs = await recordsOf(redis, prefix, [...first, ...rest].map((b) => b.uuid));
+      const provisioned = recs.filter((r) => r?.state === 'provisioned').length;
+      if (provisioned !== n) throw new Error(`targets ${target}: ${provisioned}/${n} provisioned`);
+      const inv = s.anypoint.inspect();
+      const row = {
+        addons: n,
+        seconds,
+        gateways: inv.gateways.length,
+        gatewayNames: inv.gateways.map((g) => g.name).sort(),
+        apisPerGateway: inv.gateways.map((g) => g.apis),
+        applications: inv.applications.length,
+        apiInstances: inv.apis.length,
+        burst: { addons: burst, seconds: burstSeconds, gateways: afterBurst.gateways.length, expected: target === 'omni' ? Math.ceil(burst / apiLimit) : 0 },
+      };
+      o.log(`targets ${target}: ${n} add-ons in ${seconds.toFixed(1)} s → ${row.gateways} gateways, ${row.applications} applications; burst of ${burst}: ${row.burst.gateways} gateways (expected ${row.burst.expected})`);
+      return row;
+    } finally {
+      await s.close();
+      await priv.stop();
+    }
+  };
+  const omni = await run('omni');
+  const ch2 = await run('ch2');
+  if (omni.burst.gateways !== omni.burst.expected) throw new Error(`a burst of ${burst} made ${omni.burst.gateways} gateways, expected ${omni.burst.expected}`);
+  if (omni.gateways !== Math.ceil(n / apiLimit) || omni.applications !== 0) throw new Error(`omni: ${omni.gateways} gateways and ${omni.applications} applications for ${n} add-ons`);
+  if (ch2.applications !== n || ch2.gateways !== 0) throw new Error(`ch2: ${ch2.applications} applications and ${ch2.gateways} gateways for ${n} add-ons`);
+  return {
+    targets: {
+      addons: n,
+      apiLimit,
+      omni,
+      ch2,
+      // the sources of the estimate are in BENCHMARKS.md's notes
+      vCores: { ch2PerApplication: 0.1, ch2: ch2.applications * 0.1, cloudHub1PerAddon: 0.1, cloudHub1: n * 0.1 },
+    },
+  };
 }

@@ -4,19 +4,20 @@
  * generated part of BENCHMARKS.md. `BENCH_QUICK=1` shortens everything ~5× (smoke run: results go
  * to bench/results/<date>-quick.json and BENCHMARKS.md is left alone). `BENCH_PROFILE=1` runs the
  * product's processes with --cpu-prof (profiles in bench/results/profiles/). `BENCH_ONLY=http,pipeline,overhead`
- * runs a subset. See bench/README.md.
+ * runs a subset (phases: http, pipeline, overhead, targets). See bench/README.md.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { httpPhases, overheadPhase, pipelinePhase, type BenchOpts } from './phases';
+import { httpPhases, overheadPhase, pipelinePhase, targetsPhase, type BenchOpts } from './phases';
 import { killAllChildren, ROOT, stopAll } from './lib/proc';
 import { BEFORE_RESULTS, renderMarkdown, type Results } from './report';
 
 async function main() {
   const quick = process.env.BENCH_QUICK === '1';
-  const only = (process.env.BENCH_ONLY ?? 'http,pipeline,overhead').split(',');
+  const ALL = ['http', 'pipeline', 'overhead', 'targets'];
+  const only = (process.env.BENCH_ONLY ?? ALL.join(',')).split(',');
   const started = Date.now();
   const runPrefix = `bench-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
   const profileDir = path.join(ROOT, 'bench', 'results', 'profiles');
@@ -50,7 +51,11 @@ async function main() {
   };
   if (only.includes('http')) Object.assign(results, await httpPhases(o));
   if (only.includes('pipeline')) Object.assign(results, await pipelinePhase(o));
-  if (only.includes('overhead')) Object.assign(results, await overheadPhase(o));
+  if (only.includes('overhead')) {
+    results.overhead = await overheadPhase(o, 'omni');
+    results.overheadCh2 = await overheadPhase(o, 'ch2');
+  }
+  if (only.includes('targets')) Object.assign(results, await targetsPhase(o));
   results.seconds = Math.round((Date.now() - started) / 1000);
   // other work on a shared machine shows here: a run that started quiet may not have stayed so
   results.machine.loadavgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
@@ -61,7 +66,7 @@ async function main() {
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   o.log(`wrote ${path.relative(ROOT, file)}`);
   const md = renderMarkdown(results, before);
-  if (quick || only.length < 3) {
+  if (quick || ALL.some((p) => !only.includes(p))) {
     console.log(md);
   } else {
     const mdFile = path.join(ROOT, 'BENCHMARKS.md');
