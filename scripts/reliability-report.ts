@@ -38,6 +38,20 @@ function machine(): string {
   return `nproc ${nproc}, node ${process.version}, ${os.platform()} ${os.release()}`;
 }
 
+const CONTRACTS = path.join(ROOT, 'test-artifacts', 'contracts');
+
+/** The contract tally the test files wrote (AAG_CONTRACT_TALLY): one line for the report. */
+function contracts(): string | undefined {
+  if (!existsSync(CONTRACTS)) return undefined;
+  const files = readdirSync(CONTRACTS)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(path.join(CONTRACTS, f), 'utf8')) as { file: string; standins: number; unexpected: number; expected: number });
+  const withStandins = files.filter((f) => f.standins > 0);
+  const unexpected = files.reduce((n, f) => n + f.unexpected, 0);
+  const expected = files.reduce((n, f) => n + f.expected, 0);
+  return `Contract violations (every request to a stand-in checked against the vendor spec of its operation, every answer against its response schema): **${unexpected} unexpected** across ${withStandins.length} test files that ran stand-ins${expected ? ` (${expected} provoked on purpose by fault tests and expected)` : ''}.`;
+}
+
 export function table(groups: { file: string; rows: Row[] }[]): string {
   const all = groups.flatMap((g) => g.rows.map((r) => ({ ...r, file: g.file })));
   const passed = all.filter((r) => r.result === 'pass').length;
@@ -46,6 +60,7 @@ export function table(groups: { file: string; rows: Row[] }[]): string {
     '',
     `${passed}/${all.length} scenarios passed.`,
     '',
+    ...(contracts() ? [contracts() as string, ''] : []),
     '| # | scenario | subset | add-ons | result | left in Anypoint | outcome | timing | note |',
     '|---|---|---|---|---|---|---|---|---|',
     ...all.map((r, i) => `| ${i + 1} | ${cell(r.scenario)} | ${r.subset} | ${r.addons} | ${r.result === 'pass' ? 'pass' : '**FAIL**'} | ${cell(r.anypoint)} | ${cell(r.outcome)} | ${cell(r.timing)} | ${cell(r.note ?? '')} |`),
