@@ -335,7 +335,7 @@ describe('HttpClient: real sockets (timeouts, refused connections)', () => {
 
   it('times a hanging GET out (ECONNABORTED), retries, then fails retryable', async () => {
     hits = 0;
-    const { c, delays } = client({ baseURL: `http://127.0.0.1:${port}`, timeoutMs: 60, maxTries: 2 });
+    const { c, delays } = client({ baseURL: `http://127.0.0.1:${port}`, timeoutMs: 400, maxTries: 2 });
     const err = await caught(c.get('/slow'));
     expect(err.code).toBe('ECONNABORTED');
     expect(err.retryable).toBe(true);
@@ -347,7 +347,7 @@ describe('HttpClient: real sockets (timeouts, refused connections)', () => {
 
   it('a timed-out POST is not repeated by default', async () => {
     hits = 0;
-    const { c } = client({ baseURL: `http://127.0.0.1:${port}`, timeoutMs: 60 });
+    const { c } = client({ baseURL: `http://127.0.0.1:${port}`, timeoutMs: 400 });
     const err = await caught(c.post('/create', { a: 1 }));
     expect(err.retryable).toBe(true);
     expect(err.uncertain).toBe(true);
