@@ -42,8 +42,10 @@ export function failureOf(err: unknown): CheckFailure {
         ? 'the credentials were refused: check them (for Anypoint: ANYPOINT_CLIENT_ID and ANYPOINT_CLIENT_SECRET, Access Management → Connected Apps)'
         : s === 403
           ? 'the connected app may not do this: grant it the scopes of README "Going live" for this organisation and environment'
-          : s === undefined || s >= 500 || s === 429
-            ? 'the platform did not answer properly; run the preflight again in a few minutes'
+          : s === undefined
+            ? 'no answer: check the URL setting (ANYPOINT_BASE_URL, HEROKU_ID_URL, PUBLIC_URL) and the network, then run again'
+            : s >= 500 || s === 429
+              ? 'the platform did not answer properly; run the preflight again in a few minutes'
             : 'see the answer above; README "Going live" lists what the platform must provide';
     return new CheckFailure(err.message, fix);
   }

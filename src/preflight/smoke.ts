@@ -108,6 +108,22 @@ interface Runner {
   signal?: AbortSignal;
 }
 
+/** A wait that a stop ends at once. */
+async function pause(r: Runner, ms: number): Promise<void> {
+  const signal = r.signal;
+  if (!signal) return r.sleep(ms);
+  let onAbort = () => undefined as void;
+  const stopped = new Promise<void>((resolve) => {
+    onAbort = () => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([r.sleep(ms), stopped]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 function interrupted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new CheckFailure('interrupted', 'the pieces made so far are removed now; run the smoke again to finish');
 }
@@ -130,11 +146,11 @@ async function runSteps<R>(steps: readonly Step<R, WorkflowDeps>[], start: R, r:
         break;
       } catch (err) {
         if (err instanceof Wait) {
-          await r.sleep(err.ms);
+          await pause(r, err.ms);
           continue;
         }
         if (isRetryable(err) && tries < 5) {
-          await r.sleep(Math.min(30_000, 500 * 2 ** tries));
+          await pause(r, Math.min(30_000, 500 * 2 ** tries));
           continue;
         }
         const f = failureOf(err);
@@ -161,7 +177,7 @@ async function removeAll(r: Runner, rec: AddonRecord, gw: GatewayRecord): Promis
     try {
       cur = await runSteps([step], cur, noAbort);
     } catch (err) {
-      left.push(`${step.label}: ${failureOf(err).why}`);
+      left.push(failureOf(err).why);
     }
   }
   const gateways = (await r.deps.anypoint.gateways.list().catch(() => [])).filter((g) => g.name.startsWith(SMOKE_GATEWAY_PREFIX));
@@ -234,7 +250,7 @@ export async function runSmoke(report: Report, deps: SmokeDeps, opts: SmokeOptio
     const left = await smokeLeftovers(smokeDeps.anypoint);
     if (failed.length || left.length) {
       throw new CheckFailure(
-        `left behind: ${left.join(', ') || '(see below)'}${failed.length ? `; ${failed.join('; ')}` : ''}`,
+        `still there: ${left.join(', ') || '(none found by name)'}${failed.length ? `; ${failed.join('; ')}` : ''}`,
         'run the smoke again (it removes what it finds first), or remove them by hand in Exchange, API Manager and Runtime Manager',
       );
     }
