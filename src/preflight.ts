@@ -69,7 +69,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     if (!(err instanceof ConfigError)) throw err;
     // the settings themselves fail: each problem is a failing line
     const problems = err.message.split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
-    for (const p of problems) console.log(`FAIL settings: ${p} → fix the setting (README "Environment")`);
+    for (const p of problems) console.log(`FAIL settings: ${p} [fix: correct the setting (README "Environment")]`);
     console.log(`0 passed, ${problems.length} failed`);
     return 1;
   }
