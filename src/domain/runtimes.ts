@@ -50,3 +50,14 @@ export function pickRuntime(offered: readonly RuntimeOption[], pin?: string): { 
   if (!lts.length) return { ok: false, message: `no LTS runtime version is offered for new deployments (offered: ${offered.map((o) => o.value).join(', ') || 'none'})` };
   return { ok: true, value: lts[0].value };
 }
+
+/**
+ * The runtime of a new managed gateway, from Gateway Manager's versions (newest first per channel):
+ * the operator's pin when an LTS or Edge channel offers it, otherwise the newest LTS.
+ */
+export function pickGatewayVersion(channels: Partial<Record<'lts' | 'edge', readonly string[]>>, pin?: string): { ok: true; value: string } | { ok: false; message: string } {
+  const lts = (channels.lts ?? []).map((value) => ({ value, base: value, channel: 'lts' as const }));
+  if (pin) return pickRuntime([...lts, ...(channels.edge ?? []).map((value) => ({ value, base: value, channel: 'edge' as const }))], pin);
+  // the platform lists the newest first
+  return lts.length ? { ok: true, value: lts[0].value } : { ok: false, message: 'the platform offers no LTS gateway version' };
+}

@@ -10,16 +10,21 @@ import type { HostResolver } from '../clients/dns';
 import { RefreshingHerokuTokenSource } from '../clients/heroku';
 import { PermanentFailure, type Step, type StepResult, type SubjectStore, type Workflow } from '../engine';
 
+/** The add-on store as steps write it (the preflight's smoke keeps its one record in memory). */
+export type AddonRecordStore = Pick<AddonStore, 'update'>;
+/** The gateway pool as steps use it (the preflight's smoke has a pool of one throwaway gateway). */
+export type GatewayPool = Pick<GatewayStore, 'reserve' | 'get' | 'release'>;
+
 /** Everything a workflow step needs; workflows know nothing of Express or BullMQ. */
 export interface WorkflowDeps {
   config: Config;
   logger: Logger;
-  store: AddonStore;
+  store: AddonRecordStore;
   box: SecretBox;
   anypoint: AnypointClient;
   heroku: HerokuClients;
   /** The shared gateways' pool (omni target). */
-  gateways: GatewayStore;
+  gateways: GatewayPool;
   /** Makes sure work is queued (e.g. a gateway slot's creation); a no-op when it is. */
   schedule: (work: { workflow: string; id: string; key?: string }) => Promise<void>;
   /** DNS for the upstream check before the gateway is pointed anywhere (tests give a table). */

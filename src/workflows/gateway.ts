@@ -1,5 +1,5 @@
 import { ConflictError } from '../clients/errors';
-import { pickRuntime } from '../domain/runtimes';
+import { pickGatewayVersion } from '../domain/runtimes';
 import { PermanentFailure, Wait, type Step, type StepResult, type Workflow } from '../engine';
 import type { GatewayRecord } from '../store/gateways';
 import { spaceTarget } from '../targets';
@@ -31,13 +31,7 @@ const pickVersion: GatewayStep = {
   name: 'pickVersion',
   label: 'Choosing the gateway version',
   async run({ deps }) {
-    const channels = await deps.anypoint.gateways.versions();
-    const offered = (channels.lts ?? []).map((value) => ({ value, base: value, channel: 'lts' as const }));
-    const picked = deps.config.OMNI_GATEWAY_RUNTIME_VERSION
-      ? pickRuntime([...offered, ...(channels.edge ?? []).map((value) => ({ value, base: value, channel: 'edge' as const }))], deps.config.OMNI_GATEWAY_RUNTIME_VERSION)
-      : offered.length
-        ? { ok: true as const, value: offered[0].value } // the platform lists the newest first
-        : { ok: false as const, message: 'the platform offers no LTS gateway version' };
+    const picked = pickGatewayVersion(await deps.anypoint.gateways.versions(), deps.config.OMNI_GATEWAY_RUNTIME_VERSION);
     if (!picked.ok) throw new PermanentFailure(picked.message);
     return set({ runtimeVersion: picked.value }, `version ${picked.value}`);
   },

@@ -91,7 +91,7 @@ const checkLimits: AddonStep = {
   },
 };
 
-const createAsset: AddonStep = {
+export const createAsset: AddonStep = {
   name: 'createAsset',
   label: 'Creating the Exchange asset',
   async run({ deps, rec }) {
@@ -114,7 +114,7 @@ const createAsset: AddonStep = {
 };
 
 /** The add-on's placement: its plan's target, in its region. */
-const choosePlacement: AddonStep = {
+export const choosePlacement: AddonStep = {
   name: 'choosePlacement',
   label: 'Choosing where the gateway runs',
   async run({ rec }) {

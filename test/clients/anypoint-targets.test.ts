@@ -98,7 +98,7 @@ describe('Proxies: deployments of an API instance', () => {
       .query({ environmentId: ENV })
       .reply(200, [{ id: SPACE_ID, name: 'Cloudhub-US-East-2', type: 'shared-space' }, { id: 'no-name' }, { name: 'no-id' }]);
     const { client } = make();
-    expect(await client.proxies.cloudhub2Targets()).toEqual([{ id: SPACE_ID, name: 'Cloudhub-US-East-2' }]);
+    expect(await client.proxies.cloudhub2Targets()).toEqual([{ id: SPACE_ID, name: 'Cloudhub-US-East-2', type: 'shared-space' }]);
   });
 
   it('the runtime versions a space offers for a new deployment (?operation=newdeployment); the newest LTS is picked', async () => {

@@ -41,6 +41,7 @@ export const OPERATIONS: readonly OperationRef[] = [
   { api: 'anypoint', spec: 'exchange-experience', method: 'DELETE', path: `${EX}/assets/{groupId}/{assetId}/{version}`, use: 'delete the asset (x-delete-type: hard-delete)' },
   { api: 'anypoint', spec: 'exchange-experience', method: 'GET', path: `${EX}/organizations/{organizationId}/assets/{groupId}/{assetId}/{version}/publication/status/{runId}`, use: 'poll an asynchronous publication (publicationStatusLink)' },
   { api: 'anypoint', spec: 'exchange-experience', method: 'GET', path: `${EX}/organizations/{organizationId}/settings`, use: 'deletionSettings.hardDeletionEnabled of the org' },
+  { api: 'anypoint', spec: 'exchange-experience', method: 'GET', path: `${EX}/assets/{groupId}/{assetId}/{version}/policies/implementations`, use: 'preflight: the technologies a policy template has an implementation for' },
   { api: 'anypoint', spec: 'exchange-experience', method: 'POST', path: `${EX}/organizations/{masterOrganizationId}/applications`, use: 'client application for API keys' },
   { api: 'anypoint', spec: 'exchange-experience', method: 'GET', path: `${EX}/organizations/{masterOrganizationId}/applications`, use: 'find a client application by name' },
   { api: 'anypoint', spec: 'exchange-experience', method: 'GET', path: `${EX}/organizations/{masterOrganizationId}/applications/{applicationId}`, use: 'read a client application (clientId/clientSecret)' },

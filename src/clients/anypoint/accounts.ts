@@ -13,6 +13,13 @@ export interface AnypointEnvironment {
 /** Page size of the environment list (the platform allows up to 500). */
 const ENV_PAGE = 500;
 
+/** One context-aware scope granted to the connected app: for an org, and an environment when it names one. */
+export interface GrantedScope {
+  scope: string;
+  org?: string;
+  envId?: string;
+}
+
 /** Accounts: who we are (org id) and the environments of the org. Both are cached. */
 export class AccountsClient {
   private orgIdP?: Promise<string>;
@@ -95,6 +102,33 @@ export class AccountsClient {
     const loose = all.filter((e) => e.name.toLowerCase() === name.toLowerCase());
     if (loose.length === 1) return loose[0];
     throw new EnvironmentNotFoundError(name, all.map((e) => e.name));
+  }
+
+  /**
+   * The scopes granted to the connected app `clientId` (its client-credentials identity), paged
+   * through: `GET /accounts/api/connectedApplications/{clientId}/scopes`. null when the platform
+   * does not show them to the app itself (403/404).
+   */
+  async connectedAppScopes(clientId: string): Promise<GrantedScope[] | null> {
+    const out: GrantedScope[] = [];
+    for (let offset = 0; ; offset += ENV_PAGE) {
+      const res = await this.http.get<unknown>(`/accounts/api/connectedApplications/${seg(clientId)}/scopes`, {
+        query: { limit: ENV_PAGE, offset },
+        okStatuses: [403, 404],
+        op: 'accounts.scopes',
+      });
+      if (res.status === 403 || res.status === 404) return null;
+      const body = res.data;
+      const list = isRecord(body) && Array.isArray(body.data) ? body.data : Array.isArray(body) ? body : undefined;
+      if (!list) throw new UnexpectedResponseError('accounts', 'scopes response without a data list');
+      for (const s of list) {
+        if (!isRecord(s) || typeof s.scope !== 'string') continue;
+        const ctx = isRecord(s.context_params) ? s.context_params : {};
+        out.push({ scope: s.scope, org: idOf(ctx.org), envId: idOf(ctx.envId) });
+      }
+      const total = isRecord(body) && typeof body.total === 'number' ? body.total : undefined;
+      if (list.length < ENV_PAGE || (total !== undefined && offset + list.length >= total)) return out;
+    }
   }
 
   private async fetchOrgId(): Promise<string> {

@@ -141,11 +141,11 @@ export class ApiManagerClient {
   }
 
   /**
-   * The policy templates that apply to an API instance (its technology decides the implementation):
-   * `GET /apimanager/api/v1/organizations/{org}/policy-templates?apiInstanceId=` → `{data: [...]}`
-   * (or a bare list), each `{groupId, assetId, assetVersion}`.
+   * The policy templates that apply to an API instance (its technology decides the implementation),
+   * or the org's templates without one: `GET /apimanager/api/v1/organizations/{org}/policy-templates
+   * [?apiInstanceId=]` → `{data: [...]}` (or a bare list), each `{groupId, assetId, assetVersion}`.
    */
-  async policyTemplates(apiId: string): Promise<{ groupId?: string; assetId: string; assetVersion: string }[]> {
+  async policyTemplates(apiId?: string): Promise<{ groupId?: string; assetId: string; assetVersion: string }[]> {
     const ctx = await this.context();
     const res = await this.http.get<unknown>(`/apimanager/api/v1/organizations/${seg(ctx.orgId)}/policy-templates`, {
       headers: scopeHeaders(ctx),

@@ -16,6 +16,15 @@ export interface ExchangeAsset {
   [key: string]: unknown;
 }
 
+/** One technology's implementation of a policy template (Exchange). */
+export interface PolicyImplementation {
+  technology: string;
+  assetId?: string;
+  version?: string;
+  minRuntimeVersion?: string;
+  maxRuntimeVersion?: string;
+}
+
 export interface CreateAssetInput {
   groupId: string;
   assetId: string;
@@ -113,22 +122,38 @@ export class ExchangeClient {
   }
 
   /**
-   * Whether the org allows hard deletion of assets (`deletionSettings.hardDeletionEnabled`, true by
-   * default); undefined when the answer does not say. The answer is a list of settings objects.
+   * Whether the org lets assets be hard-deleted (`GET /exchange/api/v2/organizations/{orgId}/
+   * settings?settings=deletionSettings` → `[{deletionSettings: {hardDeletionEnabled}}]`); null when
+   * the answer does not say.
    */
-  async hardDeletionEnabled(): Promise<boolean | undefined> {
+  async hardDeletionEnabled(): Promise<boolean | null> {
     const ctx = await this.context();
     const res = await this.http.get<unknown>(`/exchange/api/v2/organizations/${seg(ctx.orgId)}/settings`, {
       headers: scopeHeaders(ctx),
       query: { settings: 'deletionSettings' },
       op: 'exchange.settings',
     });
-    const items: unknown[] = Array.isArray(res.data) ? res.data : [res.data];
+    const items = Array.isArray(res.data) ? res.data : [res.data];
     for (const item of items) {
       const d = isRecord(item) && isRecord(item.deletionSettings) ? item.deletionSettings : undefined;
-      if (d && typeof d.hardDeletionEnabled === 'boolean') return d.hardDeletionEnabled;
+      if (typeof d?.hardDeletionEnabled === 'boolean') return d.hardDeletionEnabled;
     }
-    return undefined;
+    return null;
+  }
+
+  /** The implementations of a policy template version, one per technology (`mule4`, `flexGateway`); [] when the version is unknown (404). */
+  async policyImplementations(groupId: string, assetId: string, version: string): Promise<PolicyImplementation[]> {
+    const ctx = await this.context();
+    const res = await this.http.get<unknown>(`${assetPath(groupId, assetId, version)}/policies/implementations`, {
+      headers: scopeHeaders(ctx),
+      okStatuses: [404],
+      op: 'exchange.policyImplementations',
+    });
+    if (res.status === 404 || !Array.isArray(res.data)) return [];
+    return res.data.filter(isRecord).flatMap((i) => {
+      const technology = strOf(i.technology);
+      return technology ? [{ technology, assetId: strOf(i.assetId), version: strOf(i.version), minRuntimeVersion: strOf(i.minRuntimeVersion), maxRuntimeVersion: strOf(i.maxRuntimeVersion) }] : [];
+    });
   }
 
   private async awaitPublication(link: string, ctx: Awaited<ReturnType<ContextProvider>>): Promise<void> {

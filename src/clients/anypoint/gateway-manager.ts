@@ -92,6 +92,19 @@ export class GatewayManagerClient {
     }
   }
 
+  /** Every gateway of the environment (`{id, name, status, targetId}` as the list gives them), paged through. */
+  async list(): Promise<ManagedGateway[]> {
+    const ctx = await this.context();
+    const out: ManagedGateway[] = [];
+    for (let pageNumber = 0; ; pageNumber++) {
+      const res = await this.http.get<unknown>(this.base(ctx), { headers: scopeHeaders(ctx), query: { pageSize: GATEWAY_PAGE, pageNumber }, op: 'gateways.list' });
+      const content = isRecord(res.data) && Array.isArray(res.data.content) ? res.data.content : [];
+      out.push(...content.map((g) => normalizeGateway(g)).filter((g): g is ManagedGateway => g !== null));
+      const total = isRecord(res.data) && typeof res.data.totalElements === 'number' ? res.data.totalElements : undefined;
+      if (content.length < GATEWAY_PAGE || (total !== undefined && (pageNumber + 1) * GATEWAY_PAGE >= total)) return out;
+    }
+  }
+
   /** null when absent (404). */
   async get(gatewayId: string): Promise<ManagedGateway | null> {
     const ctx = await this.context();

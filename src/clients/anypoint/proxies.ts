@@ -19,6 +19,8 @@ export type DeploymentInput =
 export interface DeploymentTarget {
   id: string;
   name: string;
+  /** `private-space`, `shared-space`, … when the platform says. */
+  type?: string;
 }
 
 const list = (data: unknown): unknown[] => (Array.isArray(data) ? data : isRecord(data) && Array.isArray(data.data) ? data.data : []);
@@ -77,7 +79,7 @@ export class ProxiesClient {
     });
     return list(res.data)
       .filter(isRecord)
-      .map((t) => ({ id: idOf(t.id) ?? '', name: strOf(t.name) ?? '' }))
+      .map((t) => ({ id: idOf(t.id) ?? '', name: strOf(t.name) ?? '', ...(strOf(t.type) ? { type: strOf(t.type) } : {}) }))
       .filter((t) => t.id && t.name);
   }
 

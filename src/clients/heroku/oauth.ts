@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { UnexpectedResponseError } from '../errors';
 import type { HttpClient } from '../http';
 
@@ -49,6 +50,32 @@ export class HerokuOAuthClient {
       [refreshToken],
     );
     return { ...t, refreshToken: t.refreshToken || refreshToken, userId: t.userId ?? userId };
+  }
+
+  /**
+   * Whether the identity service accepts our client secret, without a grant or a customer's token:
+   * a refresh with a token that cannot exist is refused either way, but for a different reason. A
+   * wrong client secret is `401` (`unauthorized` / `invalid_client`); a good secret with an unknown
+   * token is `400 invalid_grant` (or a `404`). Anything else is reported as it came.
+   */
+  async checkClientSecret(): Promise<{ verdict: 'accepted' | 'refused' | 'unclear'; status: number; code?: string }> {
+    const bogus = `preflight-${randomBytes(16).toString('hex')}`;
+    const res = await this.opts.http.post<unknown>(
+      '/oauth/token',
+      new URLSearchParams({ grant_type: 'refresh_token', refresh_token: bogus, client_secret: this.opts.clientSecret }).toString(),
+      {
+        secrets: [bogus],
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        okStatuses: [400, 401, 403, 404, 422],
+        noAuth: true,
+        op: 'heroku.oauth.check',
+      },
+    );
+    const d = res.data && typeof res.data === 'object' ? (res.data as Record<string, unknown>) : {};
+    const code = [d.error, d.id].find((v): v is string => typeof v === 'string');
+    if (res.status === 401 || res.status === 403 || code === 'unauthorized' || code === 'invalid_client') return { verdict: 'refused', status: res.status, code };
+    if (res.status === 400 || res.status === 404 || res.status === 422) return { verdict: 'accepted', status: res.status, code };
+    return { verdict: 'unclear', status: res.status, code };
   }
 
   private async token(form: URLSearchParams, retry: 'safe' | 'always', op: string, secrets: string[] = []): Promise<HerokuTokens> {

@@ -20,8 +20,13 @@ export function parseConfigPatch(input: unknown): SandboxConfigPatch {
       case 'failDeployments':
       case 'neverReady':
       case 'hardDeletionEnabled':
+      case 'ltsRuntimes':
         if (typeof v !== 'boolean') throw new Error(`${k} must be a boolean`);
         out[k] = v;
+        break;
+      case 'scopes':
+        if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x)) throw new Error(`${k} must be a list of scope names`);
+        out[k] = [...(v as string[])];
         break;
       default:
         throw new Error(`unknown config key ${k}`);

@@ -20,9 +20,11 @@ import { registerApiManager } from './routes/apiManager';
 import { registerExchange } from './routes/exchange';
 import { registerRuntime } from './routes/runtime';
 import { registerGateways } from './routes/gateways';
+import { registerReadiness } from './routes/readiness';
 import {
   DEFAULT_CLIENT_ID,
   DEFAULT_CLIENT_SECRET,
+  DEFAULT_CONNECTED_APP_SCOPES,
   DEFAULT_ENVIRONMENTS,
   DEFAULT_ORG_ID,
   SandboxState,
@@ -48,6 +50,7 @@ export type {
 export {
   DEFAULT_CLIENT_ID,
   DEFAULT_CLIENT_SECRET,
+  DEFAULT_CONNECTED_APP_SCOPES,
   DEFAULT_ENVIRONMENTS,
   DEFAULT_ORG_ID,
   DEFAULT_SPACES,
@@ -93,6 +96,8 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
       failDeployments: false,
       neverReady: false,
       hardDeletionEnabled: true,
+      scopes: [...DEFAULT_CONNECTED_APP_SCOPES],
+      ltsRuntimes: true,
     },
     opts.gatewayPort ?? 0,
     opts.spaces,
@@ -155,6 +160,7 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
   registerApiManager(app, ctx);
   registerRuntime(app, ctx);
   registerGateways(app, ctx, gateway);
+  registerReadiness(app, ctx);
   app.use((req, res) => {
     res.status(404).json(errorBody(404, `No route for ${req.method} ${req.path}`));
   });

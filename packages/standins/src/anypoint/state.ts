@@ -35,6 +35,24 @@ export const RUNTIME_VERSIONS = [
 /** Runtime versions of new managed gateways, newest first per channel (Gateway Manager's versions list). */
 export const GATEWAY_VERSIONS = { lts: ['1.10.3', '1.9.9'], edge: ['1.12.1'] };
 
+/**
+ * The connected app's scopes (context-aware, granted in every environment): those the add-on's
+ * README asks an operator to grant. `configure({scopes})` takes one away on purpose.
+ */
+export const DEFAULT_CONNECTED_APP_SCOPES: readonly string[] = [
+  'view:environment',
+  'read:exchange',
+  'create:exchange',
+  'read:api_configuration',
+  'manage:api_configuration',
+  'read:api_policies',
+  'manage:api_policies',
+  'manage:api_proxies',
+  'read:applications',
+  'create:applications',
+  'delete:applications',
+];
+
 export const DEFAULT_CLIENT_ID = 'dev-anypoint-client';
 export const DEFAULT_CLIENT_SECRET = 'dev-anypoint-client-secret';
 /** The MuleSoft group that owns the standard policy templates. */
@@ -79,7 +97,7 @@ export const assetKey = (groupId: string, assetId: string, version: string): str
 /** All in-memory state of one sandbox. Plain data plus a few derived views. */
 export class SandboxState {
   readonly environments: Required<SandboxEnvironment>[];
-  readonly spaces: SandboxSpace[];
+  readonly spaces: Required<SandboxSpace>[];
   config: SandboxConfig;
   gatewayPort: number;
 
@@ -112,7 +130,7 @@ export class SandboxState {
     spaces: SandboxSpace[] = DEFAULT_SPACES,
   ) {
     this.environments = environments.map((e) => ({ id: e.id, name: e.name, isProduction: e.isProduction ?? false }));
-    this.spaces = spaces.map((x) => ({ ...x }));
+    this.spaces = spaces.map((x) => ({ ...x, type: x.type ?? 'shared-space' }));
     this.config = { ...initialConfig };
     this.gatewayPort = initialGatewayPort;
   }
@@ -151,6 +169,16 @@ export class SandboxState {
   }
 
   /** A managed gateway's status, from the clock (no timers): STARTING → RUNNING, or FAILED. */
+  /** The Mule runtimes CloudHub 2.0 offers for a new deployment (Edge only when `ltsRuntimes` is off). */
+  offeredRuntimes(): typeof RUNTIME_VERSIONS {
+    return this.config.ltsRuntimes ? RUNTIME_VERSIONS : RUNTIME_VERSIONS.filter((v) => v.channel !== 'LTS');
+  }
+
+  /** The versions a new managed gateway may run, per channel (no LTS channel when `ltsRuntimes` is off). */
+  offeredGatewayVersions(): Partial<typeof GATEWAY_VERSIONS> {
+    return this.config.ltsRuntimes ? GATEWAY_VERSIONS : { edge: GATEWAY_VERSIONS.edge };
+  }
+
   gatewayStatus(g: ManagedGatewayRecord, now = Date.now()): { status: string; ready: boolean; running: boolean } {
     if (g.outcome === 'never' || now < g.readyAt) return { status: 'APPLYING', ready: false, running: false };
     if (g.outcome === 'fail') return { status: 'FAILED', ready: false, running: false };

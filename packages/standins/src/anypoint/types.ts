@@ -66,6 +66,8 @@ export interface FaultRule {
 export interface SandboxSpace {
   id: string;
   name: string;
+  /** `shared-space` (default) or `private-space` (managed Omni Gateways need one). */
+  type?: 'shared-space' | 'private-space';
 }
 
 export interface SandboxConfig {
@@ -80,6 +82,10 @@ export interface SandboxConfig {
   neverReady: boolean;
   /** The org allows hard deletion of Exchange assets (Exchange's deletionSettings.hardDeletionEnabled). */
   hardDeletionEnabled: boolean;
+  /** The connected app's scopes, granted in every environment (default DEFAULT_CONNECTED_APP_SCOPES). */
+  scopes: string[];
+  /** false: the runtime lists (Mule runtimes of CloudHub 2.0, managed gateway versions) offer Edge lines only, and LTS versions are refused. */
+  ltsRuntimes: boolean;
 }
 
 export type SandboxConfigPatch = Partial<SandboxConfig>;

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Express, RequestHandler } from 'express';
-import { HttpError, requireOrg, type Ctx } from '../http';
+import { HttpError, intQuery, requireOrg, strQuery, type Ctx } from '../http';
 
 const ACCOUNTS_LIMIT = 1000;
 const ACCOUNTS_WINDOW_MS = 60_000;
@@ -94,9 +94,14 @@ export function registerAccounts(app: Express, ctx: Ctx): void {
     });
   });
 
+  // `name` is a case-sensitive match (the spec); pages of `limit` (default 25, at most 500) from `offset`
   app.get('/accounts/api/organizations/:orgId/environments', (req, res) => {
     requireOrg(ctx, req.params.orgId);
-    const data = ctx.state.environments.map((e) => ({
+    const name = strQuery(req, 'name');
+    const offset = intQuery(req, 'offset') ?? 0;
+    const limit = Math.min(intQuery(req, 'limit') ?? 25, 500);
+    const matching = ctx.state.environments.filter((e) => name === undefined || e.name === name);
+    const data = matching.slice(offset, offset + limit).map((e) => ({
       id: e.id,
       name: e.name,
       organizationId: ctx.state.orgId,
@@ -104,6 +109,6 @@ export function registerAccounts(app: Express, ctx: Ctx): void {
       type: e.isProduction ? 'production' : 'sandbox',
       clientId: crypto.createHash('sha1').update(e.id).digest('hex').slice(0, 32),
     }));
-    res.json({ data, total: data.length });
+    res.json({ data, total: matching.length });
   });
 }

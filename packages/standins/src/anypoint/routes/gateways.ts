@@ -51,9 +51,10 @@ export function registerGateways(app: Express, ctx: Ctx, dataPlane: Gateway): vo
   };
 
   app.get('/gatewaymanager/xapi/v1/gateway/versions', (_req, res) => {
+    const offered = state.offeredGatewayVersions();
     res.json({
-      channels: Object.fromEntries(Object.entries(GATEWAY_VERSIONS).map(([name, versions]) => [name, { name, versions: versions.map((displayName) => ({ displayName })) }])),
-      default: GATEWAY_VERSIONS.lts[0],
+      channels: Object.fromEntries(Object.entries(offered).map(([name, versions]) => [name, { name, versions: versions.map((displayName) => ({ displayName })) }])),
+      default: (offered.lts ?? offered.edge ?? [])[0],
     });
   });
 
@@ -66,7 +67,7 @@ export function registerGateways(app: Express, ctx: Ctx, dataPlane: Gateway): vo
     const space = state.spaces.find((s) => s.id === body.targetId);
     if (!space) throw new HttpError(400, `target ${String(body.targetId)} is not a space this environment can use`);
     const channel = body.releaseChannel as keyof typeof GATEWAY_VERSIONS;
-    if (!GATEWAY_VERSIONS[channel]?.includes(body.runtimeVersion as string)) {
+    if (!state.offeredGatewayVersions()[channel]?.includes(body.runtimeVersion as string)) {
       throw new HttpError(400, `runtimeVersion ${String(body.runtimeVersion)} is not offered on the ${String(body.releaseChannel)} channel`);
     }
     if (body.size !== 'small' && body.size !== 'large') throw new HttpError(400, 'size must be small or large');

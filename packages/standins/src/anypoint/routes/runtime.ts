@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Express, Request } from 'express';
-import { iso, RUNTIME_VERSIONS, type DeploymentRecord } from '../state';
+import { iso, type DeploymentRecord } from '../state';
 import { HttpError, intQuery, isObject, requireEnv, requireOrg, strQuery, type Ctx } from '../http';
 import type { AmcApplication, ApiInstance } from '../types';
 
@@ -86,7 +86,7 @@ export function registerRuntime(app: Express, ctx: Ctx): void {
       if (api.technology !== 'mule4' || api.endpoint.deploymentType !== 'CH2') throw new HttpError(400, 'Only mule4 APIs with deploymentType CH2 deploy to CloudHub 2.0');
       const space = state.spaces.find((s) => s.id === String(body.targetId));
       if (!space) throw new HttpError(400, `Target ${String(body.targetId)} is not a CloudHub 2.0 space of this environment`);
-      const offered = RUNTIME_VERSIONS.find((v) => v.tag === body.gatewayVersion || v.baseVersion === body.gatewayVersion);
+      const offered = state.offeredRuntimes().find((v) => v.tag === body.gatewayVersion || v.baseVersion === body.gatewayVersion);
       if (!offered) throw new HttpError(400, `Runtime version ${body.gatewayVersion} is not supported for new deployments`);
       const name = body.applicationName;
       if (typeof name !== 'string' || !APP_NAME_RE.test(name)) throw new HttpError(400, 'applicationName must be 3–42 lower-case letters, digits and dashes, starting with a letter');
@@ -144,13 +144,13 @@ export function registerRuntime(app: Express, ctx: Ctx): void {
     requireOrg(ctx, req.params.orgId);
     if (req.params.providerId !== 'MC') throw new HttpError(404, `Provider ${req.params.providerId} not found`);
     requireEnv(ctx, strQuery(req, 'environmentId') ?? '');
-    res.json(state.spaces.map((s) => ({ id: s.id, name: s.name, type: 'shared-space' })));
+    res.json(state.spaces.map((s) => ({ id: s.id, name: s.name, type: s.type })));
   });
 
   app.get(`${PX}/targets/:targetId/runtimes/mule/versions`, (req, res) => {
     requireOrg(ctx, req.params.orgId);
     if (!state.spaces.some((s) => s.id === req.params.targetId)) throw new HttpError(404, `Target ${req.params.targetId} not found`);
-    res.json(RUNTIME_VERSIONS.map((v) => ({ ...v })));
+    res.json(state.offeredRuntimes().map((v) => ({ ...v })));
   });
 
   // ---- Application Manager (AMC) v2: the CloudHub 2.0 proxy applications ----
