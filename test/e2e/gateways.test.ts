@@ -59,7 +59,8 @@ it(`a burst of ${LIMIT * 3 + 1} add-ons makes exactly ceil(n / ${LIMIT}) gateway
     expect(names()).toEqual(expected);
   };
   await gone(['aag-us-1', 'aag-us-2', 'aag-us-3']);
-  await stack.waitFor(again.uuid, () => true);
+  // the slot is marked removed once its workflow has seen the gateway gone (its next look, DEPLOY_POLL_MS later)
+  for (let i = 0; i < 100 && (await stack.worker.gateways.get('us-4'))?.state !== 'removed'; i++) await new Promise((r) => setTimeout(r, 50));
   expect((await stack.worker.gateways.get('us-4'))?.state).toBe('removed');
   for (const r of [again, ...bySlot('us-1'), ...bySlot('us-2')]) expect((await callGateway(r.placement!.proxyUrl!)).status).toBe(200);
 

@@ -29,7 +29,8 @@ describe('a permanent 4xx at each step → compensation, zero orphans, Heroku to
   let env: Env;
   let workers: InProcessWorkers;
   beforeAll(async () => {
-    env = await startEnv('perm', { deployDelayMs: 500 });
+    // an API goes live 1.5 s after its deployment: time for the waitUntilLive case to set its fault first
+    env = await startEnv('perm', { deployDelayMs: 500, apiGoLiveDelayMs: 1_500 });
     workers = await startWorkers(env);
   });
   afterAll(async () => {

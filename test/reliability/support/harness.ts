@@ -202,12 +202,12 @@ export const FAST_RECOVERY: Record<string, string> = {
 
 export async function startEnv(
   tag: string,
-  opts: { deployDelayMs?: number; gatewayCreateDelayMs?: number; gatewayApiLimit?: number; redisUrl?: string; config?: Record<string, string>; prefix?: string; seed?: number; cluster?: boolean } = {},
+  opts: { deployDelayMs?: number; gatewayCreateDelayMs?: number; apiGoLiveDelayMs?: number; gatewayApiLimit?: number; redisUrl?: string; config?: Record<string, string>; prefix?: string; seed?: number; cluster?: boolean } = {},
 ): Promise<Env> {
   const anypoint = createAnypointSandbox({
     deployDelayMs: opts.deployDelayMs ?? 150,
     gatewayCreateDelayMs: opts.gatewayCreateDelayMs ?? opts.deployDelayMs ?? 150,
-    apiGoLiveDelayMs: 20,
+    apiGoLiveDelayMs: opts.apiGoLiveDelayMs ?? 20,
     gatewayApiLimit: opts.gatewayApiLimit,
     seed: opts.seed ?? 7,
   });
