@@ -20,6 +20,7 @@ import { createHerokuSandbox } from '@aag/standins';
 import { DEV_SECRETS } from '../src/config';
 import { connectRedis, deleteKeysUnder } from '../src/store/redis';
 import { demoRedis } from './demo-redis';
+import { screenshotTraffic, showLogLines } from './demo-traffic';
 
 const ROOT = path.resolve(__dirname, '..');
 const t0 = Date.now();
@@ -162,6 +163,9 @@ async function main() {
     DEPLOY_POLL_MS: '250',
     JOB_BACKOFF_MS: '200',
     WORKER_METRICS_PORT: String(await freePort()),
+    // the gateway's calls read every second (the stand-in's export shows them at once)
+    TRAFFIC_POLL_MS: '1000',
+    TRAFFIC_SETTLE_MS: '0',
   };
   startChild('web', 'src/server.ts', env);
   startChild('worker', 'src/worker.ts', env);
@@ -215,6 +219,7 @@ async function main() {
     const shopLimited = await burst(shop.proxyUrl);
     if (shopLimited === 0) fail('the test plan limit (60/min) was not enforced');
     line('✓', `70 more calls to demo-shop: ${shopLimited} answered 429 (plan test: 60 requests/minute)`);
+    await showLogLines(heroku, shop.uuid, 71, 70, line);
     if (blog) {
       const blogLimited = await burst(blog.proxyUrl);
       if (blogLimited !== 0) fail(`demo-blog (plan basic) was limited ${blogLimited} times by its neighbour's traffic`);
@@ -234,6 +239,8 @@ async function main() {
     if (dash.status !== 200 || !dash.body.includes(shop.proxyUrl)) fail(`dashboard answered ${dash.status}`);
     const runsOn = /data-testid="target">([^<]*)</.exec(dash.body)?.[1] ?? '?';
     line('✓', `SSO form post → 302 ${sso.headers.location} → 200 dashboard: proxy URL, runs on ${runsOn}`);
+    const shot = await screenshotTraffic(`${service}${sso.headers.location}`, cookie);
+    line(shot.file ? '✓' : '⚠', shot.file ? `dashboard traffic chart (71 calls, ${shopLimited} refused, the 60/min limit drawn): ${shot.file}` : `no screenshot of the dashboard chart: ${shot.why}`);
 
     // 6. plan change: the new limit takes effect (the other add-on's stays)
     const put = await call(`${service}/heroku/resources/${shop.uuid}`, { method: 'PUT', headers: json, body: JSON.stringify({ plan: 'basic' }) });

@@ -14,6 +14,7 @@ import { healthRoutes, type HealthDeps } from './http/health';
 import { notFound } from './http/errors';
 import { checkUpstream, type HostResolver, systemResolver, upstreamPolicy } from './clients/dns';
 import type { AuthLimiter } from './http/admin';
+import type { TrafficReader } from './http/traffic-view';
 
 /** How long the web waits for an upstream's DNS answer: Heroku waits for ours (a few seconds at most). */
 export const WEB_RESOLVE_TIMEOUT_MS = 1_500;
@@ -36,6 +37,8 @@ export interface AppDeps {
   resolve?: HostResolver;
   /** Counts failed Basic-auth attempts per source IP (429 once over the limit). */
   authLimiter?: AuthLimiter;
+  /** The gateway traffic figures the dashboard shows. */
+  traffic?: TrafficReader;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -65,7 +68,7 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use(healthRoutes({ readiness: deps.readiness }));
   app.use(herokuRoutes(commandDeps, auth));
-  app.use(ssoRoutes(commandDeps, deps.sessions, deps.config, deps.sso));
+  app.use(ssoRoutes(commandDeps, deps.sessions, deps.config, deps.sso, deps.traffic));
   app.use(assetRoutes());
   deps.extra?.(app);
   app.get('/', (_req, res) => {

@@ -1,6 +1,7 @@
 import type { AddonRecord } from './domain/addon';
 import { newRecord, pendingWork } from './domain/addon';
 import { readOptions } from './domain/options';
+import { logInputUrlOf } from './domain/traffic';
 import { targetForPlan, type TargetSettings } from './domain/targets';
 import { findPlan, FREE_PLAN, isFreePlan, PLAN_SLUGS } from './domain/plans';
 import { isSupportedRegion, SUPPORTED_REGIONS } from './domain/regions';
@@ -95,6 +96,8 @@ export async function provision(deps: CommandDeps, body: ProvisionBody): Promise
     callbackUrl: body.callback_url,
     options,
     oauthGrantSealed: grant,
+    // where the gateway's traffic goes for `heroku logs`; the URL carries credentials (none: Fir apps, older add-ons)
+    logInputUrlSealed: logInputUrlOf(body.log_input_url) && deps.box.sealField(uuid, 'logInputUrlSealed', logInputUrlOf(body.log_input_url)),
     now,
   });
 

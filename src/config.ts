@@ -160,6 +160,12 @@ const schema = z.object({
   /** Failed Basic-auth attempts (Heroku's and the operator's) per source IP and window before 429. */
   AUTH_FAILURE_LIMIT: intFrom(10, 1),
   AUTH_FAILURE_WINDOW_SECONDS: intFrom(60, 1),
+  /** How often the worker reads gateway traffic from Anypoint's analytics export (heroku logs, dashboard); 0 turns it off. */
+  TRAFFIC_POLL_MS: intFrom(60_000, 0),
+  /** A read window ends this long before now: the export shows events with a delay (MuleSoft: up to 10 minutes). */
+  TRAFFIC_SETTLE_MS: intFrom(120_000, 0),
+  /** Export calls a minute at most (MuleSoft allows 10 per organisation; the rest is left for the operator's own reports). */
+  TRAFFIC_EXPORT_CALLS_PER_MINUTE: intFrom(8, 1),
 });
 
 type Parsed = z.infer<typeof schema>;

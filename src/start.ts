@@ -23,6 +23,8 @@ import { systemResolver, type HostResolver } from './clients/dns';
 import { ADDON_WORKFLOWS, addonSubjects, GATEWAY_WORKFLOWS, pendingJobs, WORKER_RESOLVE_TIMEOUT_MS, type WorkflowDeps } from './workflows';
 import { GatewayStore } from './store/gateways';
 import { pendingWork } from './domain/addon';
+import { startTraffic, type TrafficWorker } from './traffic';
+import { TrafficStore } from './store/traffic';
 
 /**
  * The one wiring of the service: `startWeb` and `startWorker` build every piece from the config.
@@ -49,6 +51,8 @@ export interface Overrides {
   sweeper?: boolean;
   /** Worker: serve /metrics, /healthz, /readyz on WORKER_METRICS_PORT (default true). */
   opsServer?: boolean;
+  /** Worker: run the traffic poll and forwarder (default: when TRAFFIC_POLL_MS is not 0). */
+  traffic?: boolean;
 }
 
 /** Every workflow has its queue; repeatable work must not be blocked by its last run's job id. */
@@ -112,6 +116,7 @@ export async function startWeb(config: Config, overrides: Overrides = {}): Promi
     sso: ssoMetricsHooks(metrics),
     resolve: overrides.resolve,
     authLimiter,
+    traffic: new TrafficStore(redis, config.KEY_PREFIX),
     extra: (a) => mountOperatorRoutes(a, { jobs, adminPassword: config.ADMIN_PASSWORD, secrets: secretValues(config), registry: metrics.registry, publicUrl: config.PUBLIC_URL, limiter: authLimiter }),
   });
   let server: Server | null = null;
@@ -161,6 +166,8 @@ export interface WorkerProcess {
   engine: Engine;
   workers: JobWorkers;
   sweeper: Sweeper | null;
+  /** Gateway traffic → heroku logs and the dashboard's figures (null when off). */
+  traffic: TrafficWorker | null;
   metrics: Metrics;
   /** The ops server's port, when it runs. */
   opsPort?: number;
@@ -241,6 +248,10 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
           pending: () => pendingJobs({ addons: store, gateways }, { staleMs: config.SWEEP_STALE_MS, idleGraceMs: config.OMNI_GATEWAY_IDLE_GRACE_MS }),
           logger,
         });
+  const traffic =
+    overrides.traffic === false
+      ? null
+      : startTraffic(config, { redis, addons: store, box, anypoint: deps.anypoint, locks, registry: metrics.registry, logger, now: overrides.now, sleep: overrides.sleep, onResponse, checkpoint: overrides.hooks?.checkpoint && (async (p) => overrides.hooks?.checkpoint?.(p)) });
   let stopping = false;
   const running = () => !stopping && workers.running();
   const heartbeat = startHeartbeat(marker, async () => {
@@ -266,6 +277,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
     engine,
     workers,
     sweeper,
+    traffic,
     metrics,
     opsPort: ops ? (ops.address() as AddressInfo).port : undefined,
     running,
@@ -273,6 +285,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
       if (stopping) return;
       stopping = true;
       sweeper?.stop();
+      traffic?.stop();
       heartbeat.stop();
       ops?.close();
       ops?.closeAllConnections();

@@ -86,6 +86,8 @@ export interface AddonRecord {
   oauthGrantSealed?: string;
   /** Sealed JSON of `{accessToken, refreshToken, expiresAt}`. */
   herokuTokensSealed?: string;
+  /** Sealed JSON of the provision's `log_input_url` (it carries credentials): where the gateway's traffic goes for `heroku logs`. */
+  logInputUrlSealed?: string;
   resources: AddonResources;
   /** The target the add-on's plan asks for (PLAN_TARGETS / ANYPOINT_DEFAULT_TARGET when the plan was set). */
   target: TargetName;
@@ -185,6 +187,7 @@ export function newRecord(input: {
   callbackUrl?: string;
   options: Record<string, string>;
   oauthGrantSealed?: string;
+  logInputUrlSealed?: string;
   now: Date;
 }): AddonRecord {
   const at = input.now.toISOString();
@@ -201,6 +204,7 @@ export function newRecord(input: {
     createdAt: at,
     updatedAt: at,
     oauthGrantSealed: input.oauthGrantSealed,
+    ...(input.logInputUrlSealed ? { logInputUrlSealed: input.logInputUrlSealed } : {}),
     resources: {},
     timeline: [],
     rev: 1,
@@ -209,6 +213,6 @@ export function newRecord(input: {
 
 /** What a record looks like outside the service: no sealed secrets. */
 export function publicView(rec: AddonRecord) {
-  const { oauthGrantSealed: _g, herokuTokensSealed: _t, ...rest } = rec;
+  const { oauthGrantSealed: _g, herokuTokensSealed: _t, logInputUrlSealed: _l, ...rest } = rec;
   return rest;
 }

@@ -11,6 +11,7 @@ import { refuseCrossSiteWrites } from './middleware';
 import { ssoFormSchema, describeZodError } from './schemas';
 import { noStore, pageCsp } from './security';
 import { LOGOUT_PATH, renderDashboard, renderSignedOut, SIGNED_OUT_PATH } from './views';
+import { trafficFor, type TrafficReader } from './traffic-view';
 
 /**
  * Heroku single sign-on (`POST /sso/login`, the v3 form post; the v1 GET form ended in 2023 and is
@@ -39,7 +40,7 @@ async function storing<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function ssoRoutes(deps: CommandDeps, sessions: SessionStore, cfg: Config, hooks: SsoHooks = {}): Router {
+export function ssoRoutes(deps: CommandDeps, sessions: SessionStore, cfg: Config, hooks: SsoHooks = {}, traffic?: TrafficReader): Router {
   const r = Router();
   // Secure outside development (tests run as 'test': browsers accept Secure cookies on 127.0.0.1)
   const secure = cfg.NODE_ENV !== 'development';
@@ -124,7 +125,8 @@ export function ssoRoutes(deps: CommandDeps, sessions: SessionStore, cfg: Config
     const rec = await findAddon(deps, id);
     if (!rec) throw new HttpError(404, 'unknown add-on');
     const verifiedEmail = session.identity === 'verified' ? session.email : undefined;
-    res.status(200).type('html').send(renderDashboard(rec, { verifiedEmail, anypointBaseUrl: cfg.ANYPOINT_BASE_URL, csrf: session.csrf }));
+    const figures = await trafficFor(rec, traffic, (deps.now ?? (() => new Date()))().getTime());
+    res.status(200).type('html').send(renderDashboard(rec, { verifiedEmail, anypointBaseUrl: cfg.ANYPOINT_BASE_URL, csrf: session.csrf, traffic: figures }));
   });
 
   // logout: a same-origin form post with the session's anti-forgery token; ends the session in Redis

@@ -4,6 +4,8 @@ import type { StepEvent } from '../domain/progress';
 import { stepsOf } from '../engine';
 import { ADDON_WORKFLOWS, PROVISION } from '../workflows';
 import { describeLimit, findPlan, PLANS } from '../domain/plans';
+import type { TrafficView } from '../domain/traffic';
+import { renderTraffic } from './traffic-view';
 
 /**
  * Server-rendered pages: readable without JavaScript, no inline script (the Copy button's few lines
@@ -124,6 +126,8 @@ export interface DashboardContext {
   anypointBaseUrl: string;
   /** The logout form's anti-forgery token. */
   csrf: string;
+  /** The gateway's traffic figures (src/http/traffic-view.ts). */
+  traffic?: TrafficView;
 }
 
 export function renderDashboard(rec: AddonRecord, ctx: DashboardContext): string {
@@ -172,6 +176,7 @@ ${ctx.verifiedEmail ? `<dt>Signed in as</dt><dd data-testid="identity">${esc(ctx
 </dl></section>
 ${lastError && rec.state !== 'provisioned' ? `<section><h2>Last problem</h2><p class="bad">${esc(problemLine(lastError, labels))}</p></section>` : ''}
 ${planRefused ? `<section><h2>Plan change not applied</h2><p class="bad" data-testid="plan-change-problem">${esc(`The change to plan ${rec.plan} did not go through; the gateway keeps running ${p?.policyPlan ? `with the limits of plan ${p.policyPlan}` : 'as it was'}.`)} ${esc(problemLine(planRefused, labels))}</p></section>` : ''}
+${renderTraffic(rec, ctx.traffic)}
 <section><h2>Progress</h2>${stepsTable(rec, labels)}</section>
 <section><h2>Plans</h2>${plansTable(rec.plan)}</section>`;
   return page(`${rec.name} — Anypoint API Gateway`, body, { script: true, logout: { csrf: ctx.csrf } });

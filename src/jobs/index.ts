@@ -3,3 +3,4 @@ export * from './queues';
 export * from './workers';
 export * from './sweeper';
 export * from './console';
+export * from './traffic';

@@ -203,7 +203,17 @@ export class AddonStore {
     return this.redis.smembers(this.activeKey);
   }
 
-  /** Test and tooling helper: every uuid with a record under this prefix. */
+  /** The records of these uuids that exist (MGET, 500 at a time). */
+  async getMany(uuids: readonly string[]): Promise<AddonRecord[]> {
+    const out: AddonRecord[] = [];
+    for (let i = 0; i < uuids.length; i += 500) {
+      const raws = await this.redis.mget(...uuids.slice(i, i + 500).map((u) => this.key(u)));
+      for (const raw of raws) if (raw) out.push(this.parse(raw));
+    }
+    return out;
+  }
+
+  /** Every uuid with a record under this prefix (SCAN; tombstones included). */
   async allIds(): Promise<string[]> {
     const out: string[] = [];
     let cursor = '0';

@@ -12,6 +12,7 @@ function tombstone(rec: AddonRecord, run: RunState, now: Date): AddonRecord {
     leftovers: run.leftovers?.length ? [...(rec.leftovers ?? []), ...run.leftovers] : rec.leftovers,
     herokuTokensSealed: undefined,
     oauthGrantSealed: undefined,
+    logInputUrlSealed: undefined,
     resources: { ...rec.resources, configuredUrl: undefined },
   };
 }

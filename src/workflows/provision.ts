@@ -166,6 +166,7 @@ export const PROVISION: AddonWorkflow = {
       failureReason: `${run.failure ?? 'provisioning failed'}${left}`,
       leftovers: run.leftovers,
       herokuTokensSealed: undefined,
+      logInputUrlSealed: undefined,
     };
   },
 };

@@ -32,6 +32,10 @@ describe('addon-manifest.json', () => {
     expect(new URL(api.test.base_url).pathname).toBe('/heroku/resources');
   });
 
+  it('requires log_input: provision requests carry the log_input_url that puts the gateway\'s traffic in heroku logs', () => {
+    expect(api.requires).toEqual(['log_input']);
+  });
+
   it('holds placeholders, not secrets', () => {
     expect(api.password).toMatch(/^REPLACE_WITH_/);
     expect(api.sso_salt).toMatch(/^REPLACE_WITH_/);

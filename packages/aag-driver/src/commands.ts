@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { brief, cookieHeader, htmlTitle, joinUrl, type HttpReply } from './http';
 import { DEFAULT_HEROKU_SANDBOX, UsageError, type DriverOptions } from './options';
-import { StandIn } from './heroku';
+import { sleep, StandIn, standInLogs, type StandInLogLine } from './heroku';
 import { ServiceClient } from './service';
 import { ssoForm } from './tokens';
 import { runCheck } from './check';
@@ -120,10 +120,54 @@ export async function checkCommand(o: DriverOptions, out: Out): Promise<number> 
   return r.failed > 0 ? 1 : 0;
 }
 
+/**
+ * A log line as `heroku logs` prints it: `<time with microseconds>+00:00 <source>[<proc>]: <message>`,
+ * e.g. `2026-11-28T10:00:05.120000+00:00 anypoint-api-gateway[gateway]: method=GET path=/orders …`.
+ */
+export function herokuLogLine(l: StandInLogLine): string {
+  const t = Date.parse(l.at);
+  const time = Number.isFinite(t) ? `${new Date(t).toISOString().slice(0, 23)}000+00:00` : l.at;
+  return `${time} ${l.source}[${l.proc}]: ${l.message}`;
+}
+
+export async function logsCommand(o: DriverOptions, out: Out): Promise<number> {
+  const uuid = uuidArg(o, 'aag-driver logs <uuid> [--tail] [--wait SECONDS] [--heroku URL]');
+  const standIn = new StandIn(o.heroku ?? DEFAULT_HEROKU_SANDBOX);
+  const first = await standInLogs(standIn, uuid);
+  if (!first) {
+    out(`no add-on ${uuid} in the Heroku stand-in ${standIn.url}`);
+    return 1;
+  }
+  for (const l of first.lines) out(herokuLogLine(l));
+  if (!o.tail) return 0;
+  let shown = first.lines.length;
+  const until = o.waitGiven ? Date.now() + o.wait * 1000 : Infinity;
+  let stop = false;
+  const onSignal = () => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  try {
+    while (!stop && Date.now() < until) {
+      await sleep(Math.min(1_000, Math.max(0, until - Date.now())));
+      const now = await standInLogs(standIn, uuid);
+      if (!now) break;
+      // the stand-in keeps the newest lines; a shorter list means old ones went: show what is new
+      const fresh = now.lines.length >= shown ? now.lines.slice(shown) : now.lines;
+      for (const l of fresh) out(herokuLogLine(l));
+      shown = now.lines.length;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+  return 0;
+}
+
 export const COMMANDS: Record<string, (o: DriverOptions, out: Out) => Promise<number>> = {
   provision: provisionCommand,
   plan: planCommand,
   deprovision: deprovisionCommand,
   sso: ssoCommand,
   check: checkCommand,
+  logs: logsCommand,
 };

@@ -53,4 +53,25 @@ export class StandIn {
   }
 }
 
+export interface StandInLogLine {
+  at: string;
+  receivedAt: string;
+  source: string;
+  proc: string;
+  message: string;
+}
+
+export interface StandInLogs {
+  app: string | null;
+  lines: StandInLogLine[];
+}
+
+/** The lines of the add-on's app log (its log input), oldest first; undefined for an unknown add-on. */
+export async function standInLogs(standIn: StandIn, uuid: string): Promise<StandInLogs | undefined> {
+  const res = await call(joinUrl(standIn.url, `/__sandbox/addons/${encodeURIComponent(uuid)}/logs`));
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw new Error(`the Heroku stand-in answered ${res.status} for the logs of ${uuid}: ${brief(res.text)}`);
+  return res.json as StandInLogs;
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -2,5 +2,6 @@ export { runCheck, EXPECTED_CONFIG_VARS, type CheckOptions, type CheckResult } f
 export { main } from './cli';
 export { parseDriverArgs, UsageError, USAGE, type DriverOptions, type Credentials } from './options';
 export { ServiceClient } from './service';
-export { StandIn } from './heroku';
+export { StandIn, standInLogs } from './heroku';
+export { herokuLogLine } from './commands';
 export { resourceToken, userScopedToken, ssoForm } from './tokens';

@@ -22,6 +22,10 @@ export interface DriverOptions extends Credentials {
   /** Seconds. */
   wait: number;
   follow: boolean;
+  /** logs: keep printing new lines (for --wait seconds when given, else until interrupted). */
+  tail: boolean;
+  /** Whether --wait was given (logs --tail stops after it). */
+  waitGiven: boolean;
   userId?: string;
   email?: string;
   help: boolean;
@@ -62,7 +66,8 @@ export function parseDriverArgs(argv: string[], env: NodeJS.ProcessEnv = process
   if (!Number.isFinite(wait) || wait < 0) throw new UsageError(`--wait: expected seconds, got "${v.wait}"`);
   const help = v.help === true;
   if (!help && !command) throw new UsageError('a command is needed');
-  if (!help && !v.service) throw new UsageError('--service URL is needed');
+  // logs reads the Heroku stand-in only
+  if (!help && !v.service && command !== 'logs') throw new UsageError('--service URL is needed');
   return {
     command,
     args,
@@ -76,6 +81,8 @@ export function parseDriverArgs(argv: string[], env: NodeJS.ProcessEnv = process
     app: v.app,
     wait,
     follow: v.follow === true,
+    tail: v.tail === true,
+    waitGiven: v.wait !== undefined,
     userId: v['user-id'],
     email: v.email,
     help,
@@ -98,6 +105,7 @@ function parse(argv: string[]) {
       app: { type: 'string' },
       wait: { type: 'string' },
       follow: { type: 'boolean' },
+      tail: { type: 'boolean' },
       'user-id': { type: 'string' },
       email: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -119,5 +127,8 @@ commands:
         prints a curl line and an auto-submitting HTML form; --follow signs in and opens the dashboard
   check [--wait 120]          conformance run over the add-on protocol; with --heroku also the async part
                               (exit 1 on any failure)
+  logs <uuid> [--tail] [--wait SECONDS]
+        the lines the add-on's app log holds in the Heroku stand-in (--heroku), as heroku logs prints them;
+        --tail keeps printing new ones (for --wait seconds when given, else until Ctrl-C); no --service needed
 
 credentials default to ADDON_ID, ADDON_PASSWORD, SSO_SALT, then the service's development defaults.`;

@@ -94,6 +94,15 @@ export function contractGuard(opts: ContractGuardOptions): ContractGuard {
       }
       return json(body);
     };
+    // a text answer (CSV, say) is checked as the text it is
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) => {
+      if (!checked && typeof body === 'string') {
+        checked = true;
+        log.record(validateResponse(opts.api, operation, { status: res.statusCode, contentType: String(res.get('content-type') ?? 'text/plain'), body }));
+      }
+      return send(body);
+    };
     res.once('finish', () => {
       // answers without a body (204, an empty 202) are checked too
       if (!checked) log.record(validateResponse(opts.api, operation, { status: res.statusCode }));

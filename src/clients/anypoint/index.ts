@@ -9,6 +9,7 @@ import { ExchangeClient } from './exchange';
 import { GatewayManagerClient } from './gateway-manager';
 import { PoliciesClient } from './policies';
 import { ProxiesClient } from './proxies';
+import { AnalyticsClient } from './analytics';
 
 export * from './context';
 export * from './auth';
@@ -19,6 +20,7 @@ export * from './policies';
 export * from './proxies';
 export * from './gateway-manager';
 export * from './application-manager';
+export * from './analytics';
 
 export type AnypointClientConfig = Pick<
   Config,
@@ -44,6 +46,8 @@ export interface AnypointClient {
   proxies: ProxiesClient;
   gateways: GatewayManagerClient;
   amc: ApplicationManagerClient;
+  /** Analytics Events Export: the gateways' traffic. */
+  analytics: AnalyticsClient;
   /** Org id (from the token) and the configured environment; resolved once, cached, shared. */
   context(): Promise<AnypointContext>;
 }
@@ -99,5 +103,6 @@ export function createAnypointClient(cfg: AnypointClientConfig, opts: ClientRunt
     proxies: new ProxiesClient(http('proxies'), context),
     gateways: new GatewayManagerClient(http('gatewaymanager'), context),
     amc: new ApplicationManagerClient(http('amc'), context),
+    analytics: new AnalyticsClient(http('analytics'), context),
   };
 }

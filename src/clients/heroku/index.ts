@@ -7,6 +7,7 @@ import { RateLimitPacer, type PacerOptions } from './rate-limit';
 export * from './oauth';
 export * from './platform';
 export * from './rate-limit';
+export * from './log-input';
 
 export type HerokuClientConfig = Pick<
   Config,

@@ -37,6 +37,7 @@ export const ROUTE_TEMPLATES: [method: string, template: string][] = [
   ['GET', '/gatewaymanager/api/v1/organizations/:orgId/environments/:envId/gateways/:gatewayId'],
   ['GET', '/gatewaymanager/api/v1/organizations/:orgId/environments/:envId/gateways/:gatewayId/status'],
   ['DELETE', '/gatewaymanager/api/v1/organizations/:orgId/environments/:envId/gateways/:gatewayId'],
+  ['GET', '/analytics/:version/:orgId/environments/:envId/events'],
 ];
 
 const COMPILED = ROUTE_TEMPLATES.map(([method, template]) => ({

@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { SandboxState } from './state';
 import type { ApiInstance, ApiPolicy } from './types';
+import { markBlocked, trackGatewayCall } from './analytics';
 
 /** The base path an API instance on a managed gateway serves under: the path of its proxyUri. */
 export function basePathOf(api: ApiInstance): string {
@@ -154,6 +155,7 @@ export class Gateway {
   /** The API's rate limit, then the upstream. */
   private serve(api: ApiInstance, req: http.IncomingMessage, res: http.ServerResponse, rest: string): void {
     const { state } = this;
+    trackGatewayCall(state, api, req, res, rest);
     let policy: ApiPolicy | undefined;
     for (const p of state.policies.values()) {
       if (p.apiId === api.id && p.assetId === 'rate-limiting' && !p.disabled) {
@@ -166,6 +168,7 @@ export class Gateway {
       const rl = this.rateLimit(String(api.id), policy);
       if (!rl.allowed) {
         state.gatewayStats.rateLimited += 1;
+        markBlocked(res, 'Rate limiting');
         req.resume();
         sendJson(res, 429, { error: 'Too many requests' }, rl.headers);
         return;

@@ -21,6 +21,7 @@ import { registerExchange } from './routes/exchange';
 import { registerRuntime } from './routes/runtime';
 import { registerGateways } from './routes/gateways';
 import { registerReadiness } from './routes/readiness';
+import { analyticsControl, analyticsOf, registerAnalytics, type AnalyticsLog } from './analytics';
 import {
   DEFAULT_CLIENT_ID,
   DEFAULT_CLIENT_SECRET,
@@ -59,6 +60,7 @@ export {
   RUNTIME_VERSIONS,
 } from './state';
 export { localhostLookup } from './gateway';
+export { AnalyticsLog, type AnalyticsEvent, type AnalyticsOptions } from './analytics';
 export { mulberry32 } from './prng';
 
 /** Multipart bodies (Exchange asset creation), parsed before the contract check sees them. */
@@ -79,6 +81,8 @@ export interface AnypointSandbox {
   configure(patch: SandboxConfigPatch): void;
   /** Forget all resources, faults, tokens, call log; config back to the creation options. */
   reset(): void;
+  /** The gateway's analytics events (what the events export serves) and its knobs. */
+  analytics: AnalyticsLog;
 }
 
 export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): AnypointSandbox {
@@ -106,6 +110,7 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
   const gateway = new Gateway(state);
   const calls = new CallLog(10_000);
   const ctx: Ctx = { state, faults, calls };
+  const analytics = analyticsOf(state, opts.analytics);
 
   const configure = (patch: SandboxConfigPatch) => {
     const p = parseConfigPatch(patch);
@@ -115,6 +120,7 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
     state.reset();
     faults.clear();
     calls.clear();
+    analytics.clear();
   };
 
   const app = express();
@@ -146,6 +152,7 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
     });
     next();
   });
+  app.use('/__sandbox/analytics', analyticsControl(analytics));
   app.use('/__sandbox', express.json({ limit: '1mb' }), controlRouter(ctx, { configure, reset }));
   app.use(faults.middleware());
   app.use('/accounts', accountsRateHeaders(ctx));
@@ -161,6 +168,7 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
   registerRuntime(app, ctx);
   registerGateways(app, ctx, gateway);
   registerReadiness(app, ctx);
+  registerAnalytics(app, ctx);
   app.use((req, res) => {
     res.status(404).json(errorBody(404, `No route for ${req.method} ${req.path}`));
   });
@@ -222,5 +230,6 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
     clearFaults: () => faults.clear(),
     configure,
     reset,
+    analytics,
   };
 }

@@ -32,6 +32,8 @@ export interface AnypointSandboxOptions {
   spaces?: SandboxSpace[];
   /** PRNG seed for faults (default 1). */
   seed?: number;
+  /** The events export: visibility delay, calls a minute, events kept (see analytics.ts). */
+  analytics?: import('./analytics').AnalyticsOptions;
 }
 
 export interface FaultRule {

@@ -6,6 +6,7 @@ import type { ViolationLog } from '@aag/contracts';
 import { contractGuard } from '../contract';
 import { DuplicateAddonError, HerokuStore } from './store';
 import { Faults, errorIdFor } from './faults';
+import { LogInputs, type LogLine } from './logs';
 import type {
   AddonAction,
   CreateAddonInput,
@@ -28,6 +29,7 @@ export type {
   SandboxAddon,
   SandboxAddonState,
 } from './types';
+export type { LogLine } from './logs';
 
 /**
  * A local stand-in for Heroku's side of the add-on protocol: the OAuth token endpoint
@@ -58,6 +60,10 @@ export interface HerokuSandbox {
   setFaults(rules: FaultRule[]): void;
   clearFaults(): void;
   reset(): void;
+  /** The log input (logplex): the lines an add-on's app holds (`heroku logs`), and a knob to make one refuse posts. */
+  logs(uuid: string): LogLine[];
+  refuseLogInput(uuid: string, status: number | null): void;
+  logInputs: LogInputs;
 }
 
 const PLATFORM_MEDIA_HINT =
@@ -130,6 +136,7 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
     now,
   });
   const faults = new Faults();
+  const logInputs = new LogInputs();
   let recorded: RecordedCall[] = [];
   let server: http.Server | undefined;
   let startedUrl: string | undefined;
@@ -157,7 +164,7 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
       callback_url: `${base}/addons/${addon.uuid}`,
       oauth_grant: grant,
       options: { ...(input.options ?? {}) },
-      log_input_url: `https://token:${drain}@1.us.logplex.io/logs`,
+      log_input_url: logInputs.urlFor(addon.uuid, store.view(addon.uuid)?.app.name ?? addon.uuid, opts.publicUrl ?? startedUrl ?? baseUrl),
       log_drain_token: drain,
     };
   };
@@ -282,7 +289,19 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
     reset();
     res.status(204).end();
   });
+  control.get('/addons/:uuid/logs', (req, res) => {
+    if (!store.view(req.params.uuid)) return fail(res, 404, 'not_found', 'Couldn\'t find that add-on.');
+    res.json({ app: logInputs.appOf(req.params.uuid) ?? null, lines: logInputs.appLines(logInputs.appOf(req.params.uuid) ?? '') });
+  });
+  control.post('/addons/:uuid/log-input', (req, res) => {
+    const status = (req.body as { refuse?: unknown } | undefined)?.refuse;
+    if (status !== null && (typeof status !== 'number' || status < 400 || status > 599)) return fail(res, 400, 'bad_request', 'refuse must be a status 400-599, or null');
+    if (!logInputs.refuse(req.params.uuid, status)) return fail(res, 404, 'not_found', 'Couldn\'t find that add-on.');
+    res.json({ refuse: status });
+  });
   app.use('/__sandbox', control);
+  // logplex's log input: after the fault rules, before the Platform API's contract check
+  app.use(logInputs.router(now));
 
   // every request checked against Heroku's published Platform API schema (and the partner OAuth
   // endpoint as @aag/contracts records it); answers too
@@ -488,6 +507,7 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
   function reset(): void {
     store.reset();
     faults.clear();
+    logInputs.reset();
     recorded = [];
   }
 
@@ -528,5 +548,8 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
     setFaults: (rules) => faults.set(rules),
     clearFaults: () => faults.clear(),
     reset,
+    logs: (uuid) => logInputs.appLines(logInputs.appOf(uuid) ?? ''),
+    refuseLogInput: (uuid, status) => void logInputs.refuse(uuid, status),
+    logInputs,
   };
 }
