@@ -43,7 +43,20 @@ describe('scale-out', () => {
           bodies.flatMap((b) => [0, 1, 2, 3].map((k) => rawRequest(urls[k % 2], { method: 'POST', path: '/heroku/resources', headers: jsonHeaders(env), body: JSON.stringify(b) }))),
         );
         expect(res.every((r) => r.status === 202)).toBe(true);
-        await sleep(400);
+        // Kill one worker mid-run, but not inside a grant exchange: the single-use grant code spent
+        // by a process that dies before writing the tokens is the known limit (RELIABILITY.md), not
+        // what this scenario measures. Every add-on past its grant exchange, most still deploying.
+        const granted = async () => {
+          for (const b of bodies) {
+            const r = await env.record(b.uuid);
+            if (!r?.timeline.some((t) => t.step === 'exchangeGrant' && t.status === 'done')) return false;
+          }
+          return true;
+        };
+        const until = Date.now() + 30_000;
+        while (!(await granted()) && Date.now() < until) await sleep(25);
+        const before = await Promise.all(bodies.map((b) => env.record(b.uuid)));
+        expect(before.filter((r) => r?.state === 'provisioned').length).toBeLessThan(bodies.length);
         workers[0].kill9();
         for (const b of bodies) await env.waitFor(b.uuid, (r) => r.state === 'provisioned', 60_000);
         const provisionedIn = Date.now() - t0;
@@ -65,9 +78,13 @@ describe('scale-out', () => {
         for (const b of gone) expect(countFor(inv, b.uuid)).toEqual(NONE);
         for (const b of bodies) expect(env.heroku.actionCount(b.uuid, 'provision')).toBe(1);
         expect(inv.assets.length).toBe(15);
-        expect(inv.applications.length).toBe(15);
+        expect(inv.apis.length).toBe(15);
+        expect(inv.policies.length).toBe(15);
+        // the default target (omni): every add-on on the region's shared gateway, no dedicated application
+        expect(inv.applications.length).toBe(0);
+        expect(inv.gateways.map((g) => g.name)).toEqual(['aag-us-1']);
         return {
-          anypoint: `15 left (the 15 not deprovisioned): assets ${inv.assets.length}, apis ${inv.apis.length}, policies ${inv.policies.length}, apps ${inv.applications.length}`,
+          anypoint: `15 left (the 15 not deprovisioned): assets ${inv.assets.length}, apis ${inv.apis.length}, policies ${inv.policies.length}, on ${inv.gateways.length} shared gateway`,
           outcome: '120 POSTs across 2 webs → 30 add-ons, 30/30 provisioned (Heroku ×1 each, after STARTED); 45 DELETEs → 15 deprovisioned; re-POST 15×410',
           timing: `30 provisioned in ${provisionedIn} ms with a worker killed`,
         };
