@@ -398,6 +398,14 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
   control.get('/addons/:uuid/webhooks', (req, res) => {
     res.json({ subscriptions: webhooks.list(req.params.uuid).map((w) => webhooks.view(w)), deliveries: webhooks.deliveries(req.params.uuid) });
   });
+  control.post('/addons/:uuid/webhooks/test-delivery', async (req, res) => {
+    const b = (req.body ?? {}) as { tamper?: unknown; eventId?: unknown };
+    if (b.tamper !== undefined && b.tamper !== 'signature' && b.tamper !== 'authorization' && b.tamper !== 'body') return fail(res, 400, 'bad_request', 'tamper must be signature, authorization or body');
+    if (b.eventId !== undefined && typeof b.eventId !== 'string') return fail(res, 400, 'bad_request', 'eventId must be a string');
+    const r = await webhooks.deliverOnce(req.params.uuid, { tamper: b.tamper as 'signature' | undefined, eventId: b.eventId as string | undefined });
+    if (!r) return fail(res, 404, 'not_found', 'The add-on has no webhook subscription.');
+    res.json(r);
+  });
   control.post('/webhooks/refuse', (req, res) => {
     const status = (req.body as { status?: unknown } | undefined)?.status;
     if (status !== null && (typeof status !== 'number' || status < 400 || status > 599)) return fail(res, 400, 'bad_request', 'status must be 400-599, or null');

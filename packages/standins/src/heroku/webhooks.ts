@@ -192,6 +192,29 @@ export class Webhooks {
     return { body, headers };
   }
 
+  /**
+   * One test delivery to the add-on's first subscription, answered with the service's status: as
+   * Heroku signs it, or forged (`signature`: signed with another secret; `authorization`: another
+   * Authorization value; `body`: the body changed after signing). `eventId` repeats an event.
+   */
+  async deliverOnce(addonUuid: string, opts: { tamper?: 'signature' | 'authorization' | 'body'; eventId?: string } = {}): Promise<{ status: number; eventId: string } | null> {
+    const s = this.list(addonUuid)[0];
+    if (!s) return null;
+    const eventId = opts.eventId ?? randomUUID();
+    const event = { resource: 'app', action: 'update' as const, data: { id: randomUUID(), name: 'test-delivery' } };
+    const signer = opts.tamper === 'signature' ? { ...s, secret: `${s.secret ?? ''}-not-it` } : s;
+    const { body, headers } = Webhooks.signed(signer, { id: randomUUID(), eventId, include: 'api:app' }, event, new Date(this.opts.now()).toISOString());
+    if (opts.tamper === 'authorization') headers.Authorization = 'Bearer not-the-authorization';
+    const sent = opts.tamper === 'body' ? body.replace('"update"', '"destroy"') : body;
+    try {
+      const res = await fetch(s.url, { method: 'POST', body: sent, headers, signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer().catch(() => undefined);
+      return { status: res.status, eventId };
+    } catch {
+      return { status: 0, eventId };
+    }
+  }
+
   private async attempt(s: WebhookSubscription, d: WebhookDelivery, event: WebhookEvent): Promise<void> {
     d.attempts += 1;
     const { body, headers } = Webhooks.signed(s, d, event, new Date(this.opts.now()).toISOString());
