@@ -2,6 +2,7 @@ import http from 'node:http';
 import request from 'supertest';
 import { Webhooks } from '@aag/standins';
 import type { AddonRecord } from '../../src/domain/addon';
+import { renderDashboard } from '../../src/http/views';
 import { tableResolver } from '../helpers/dns';
 import { callGateway, startStack, type Stack } from '../helpers/stack';
 
@@ -87,6 +88,9 @@ describe.each(['omni', 'ch2'] as const)('on the %s target', (target) => {
     expect(after.resources.upstreamChangedAt).toBeDefined();
     expect(after.resources.herokuAppName).toBe(`renamed-${target}-app`);
     expect(after.timeline.some((e) => e.step === 'recordUpstream' && e.message === `upstream now https://${newHost} (Heroku told us: app update (api:app))`)).toBe(true);
+    // the dashboard: the current upstream, when it last changed and why
+    const page = renderDashboard(after, { anypointBaseUrl: 'https://anypoint.test', csrf: 'x' });
+    expect(page).toContain(`<code>https://${newHost}</code> <span class="muted" data-testid="upstream-changed">— changed ${after.resources.upstreamChangedAt}: Heroku told us: app update (api:app)</span>`);
     const deliveries = stack.heroku.webhooks.deliveries(uuid);
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0].status).toBe('succeeded');
