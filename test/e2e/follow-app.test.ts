@@ -106,6 +106,9 @@ describe.each(['omni', 'ch2'] as const)('on the %s target', (target) => {
     expect(gone.leftovers ?? []).toEqual([]);
     expect(stack.heroku.webhooks.list(uuid)).toHaveLength(0);
     expect(countFor(stack, uuid)).toEqual({ apis: 0, applications: 0 });
+    // every request we sent and every answer the stand-ins gave is valid against the vendors' specs
+    expect(stack.heroku.violations.unexpected()).toEqual([]);
+    expect(stack.anypoint.violations.unexpected()).toEqual([]);
     console.log(`follow-app on ${target}: the gateway served the new host ${servedAfter} ms after the rename (bound ${2 * POLL_MS + 1000} ms)`);
   }, 30_000);
 });
