@@ -1,6 +1,6 @@
 import type { AddonRecord } from '../domain/addon';
 import { upstreamForHost } from '../domain/upstream';
-import { pickAppHost } from '../clients/heroku';
+import { pickFollowHost } from '../clients/heroku';
 import { PermanentFailure } from '../engine';
 import { TARGET_STEPS } from '../targets';
 import { type AddonStep, type AddonWorkflow, made, platformFor, type WorkflowDeps } from './deps';
@@ -9,7 +9,8 @@ import { guardUpstream } from './upstream';
 /**
  * follow-app: the app was renamed or its domains changed (a webhook from Heroku, or the periodic
  * re-check noticed). Its domains are read again, the upstream picked by the provisioning rule (its
- * `kind: heroku` herokuapp.com host; an `--upstream` the user chose is kept), the route on the
+ * `kind: heroku` herokuapp.com host; when it has none any more, its custom domain; an `--upstream`
+ * the user chose is kept), the route on the
  * current target pointed there and waited for until live, and the change recorded (what, when,
  * why). Nothing changes when the upstream is the same. Under the add-on's lock like every workflow.
  */
@@ -26,8 +27,8 @@ export async function wantedUpstream(deps: WorkflowDeps, rec: AddonRecord): Prom
   }
   const domains = await platform.getAppDomains(appId);
   const appName = domains.map((d) => (d.app as { name?: unknown } | undefined)?.name).find((n): n is string => typeof n === 'string');
-  const host = pickAppHost(domains);
-  if (!host) return { url: null, note: 'the app has no herokuapp.com host now: the route stays as it is', appName };
+  const host = pickFollowHost(domains);
+  if (!host) return { url: null, note: 'the app has no host the gateway could use now: the route stays as it is', appName };
   const url = upstreamForHost(host);
   if (url === rec.resources.upstreamUrl) return { url: null, note: `unchanged: ${host}`, appName };
   return { url, note: `the app now answers at ${host}`, appName };

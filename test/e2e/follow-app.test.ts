@@ -100,16 +100,40 @@ describe.each(['omni', 'ch2'] as const)('on the %s target', (target) => {
 
     // teardown deletes the webhook
     expect(stack.heroku.webhooks.list(uuid)).toHaveLength(1);
+    const secrets = stack.web.box.openField<{ authorization: string; secret: string }>(uuid, 'webhookSecretsSealed', after.webhookSecretsSealed!);
     const del = await request(stack.app).delete(`/heroku/resources/${uuid}`).set('Authorization', stack.auth);
     expect(del.status).toBe(204);
     const gone = await stack.waitForState(uuid, 'deprovisioned');
     expect(gone.leftovers ?? []).toEqual([]);
     expect(stack.heroku.webhooks.list(uuid)).toHaveLength(0);
     expect(countFor(stack, uuid)).toEqual({ apis: 0, applications: 0 });
+    // a late delivery for the removed add-on, validly signed: 204 (Heroku stops), nothing written
+    const late = Webhooks.signed({ id: 'wh', ...secrets }, { id: crypto.randomUUID(), eventId: crypto.randomUUID(), include: 'api:app' }, { resource: 'app', action: 'update', data: {} }, new Date().toISOString());
+    expect((await request(stack.app).post(`/heroku/webhooks/${uuid}`).set(late.headers).send(late.body)).status).toBe(204);
+    expect((await stack.store.get(uuid))!.rev).toBe(gone.rev);
     // every request we sent and every answer the stand-ins gave is valid against the vendors' specs
     expect(stack.heroku.violations.unexpected()).toEqual([]);
     expect(stack.anypoint.violations.unexpected()).toEqual([]);
     console.log(`follow-app on ${target}: the gateway served the new host ${servedAfter} ms after the rename (bound ${2 * POLL_MS + 1000} ms)`);
+  }, 30_000);
+
+  it('a domain added, then the herokuapp.com host removed: nothing changes first, then the route follows to the custom domain', async () => {
+    const { uuid, rec, host: oldHost } = await provisioned(stack);
+    expect(stack.heroku.addDomain(uuid, `api-${target}.example.org`).deliveries).toHaveLength(1);
+    // the app still has its own host: follow-app runs and changes nothing
+    const same = await stack.waitFor(uuid, (r) => runsOf(r) === 1 && !r.runs);
+    expect(same.resources.upstreamUrl).toBe(rec.resources.upstreamUrl);
+    expect(same.timeline.find((e) => e.step === 'readApp')?.message).toBe(`unchanged: ${oldHost}`);
+    expect(stack.heroku.removeDomain(uuid, oldHost).deliveries).toHaveLength(1);
+    const custom = stack.heroku.hostsOf(uuid).find((d) => d.kind === 'custom')!.hostname;
+    // a custom domain's DNS points at Heroku's router (its CNAME): so does the stand-in gateway's
+    stack.anypoint.routeHosts(`.${custom.split('.').slice(-2).join('.')}`, stack.routerUrl);
+    const after = await stack.waitFor(uuid, (r) => r.resources.upstreamUrl === `https://${custom}` && !r.runs);
+    expect(after.resources.upstreamChangeReason).toBe('Heroku told us: domain destroy (api:domain)');
+    const r = await callGateway(after.placement!.proxyUrl!, '/x');
+    expect(r.status).toBe(200);
+    expect(hostOf(r.body)).toBe(custom);
+    expect(countFor(stack, uuid)).toEqual({ apis: 1, applications: target === 'ch2' ? 1 : 0 });
   }, 30_000);
 });
 

@@ -25,6 +25,8 @@ export interface Stack {
   anypointUrl: string;
   gatewayUrl: string;
   herokuUrl: string;
+  /** Heroku's router in the stand-in (apps by Host header). */
+  routerUrl: string;
   web: Web;
   worker: WorkerProcess;
   redis: Redis;
@@ -98,6 +100,7 @@ export async function startStack(tag: string, opts: StackOptions = {}): Promise<
     anypointUrl: a.url,
     gatewayUrl: a.gatewayUrl,
     herokuUrl: h.url,
+    routerUrl: h.routerUrl,
     web,
     worker,
     redis: web.redis,

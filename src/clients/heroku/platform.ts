@@ -197,3 +197,18 @@ export function pickAppHost(domains: readonly { hostname?: unknown; kind?: unkno
     .filter((d) => d.host.endsWith('.herokuapp.com') && !d.host.startsWith('*'));
   return (hosts.find((d) => d.kind === 'heroku') ?? hosts[0])?.host ?? null;
 }
+
+/**
+ * The host follow-app routes to: the app's own host as provisioning picks it (`pickAppHost`); when
+ * the app has none any more (its herokuapp.com domain removed or disabled, a custom domain in its
+ * place), its first custom domain that is not a wildcard; else null.
+ */
+export function pickFollowHost(domains: readonly { hostname?: unknown; kind?: unknown }[]): string | null {
+  const own = pickAppHost(domains);
+  if (own) return own;
+  const custom = domains
+    .filter((d) => d.kind === 'custom' && typeof d.hostname === 'string')
+    .map((d) => (d.hostname as string).trim().toLowerCase().replace(/\.$/, ''))
+    .find((h) => h && !h.startsWith('*'));
+  return custom ?? null;
+}
