@@ -262,3 +262,36 @@ describe('the receiver', () => {
     console.log(`1,000 duplicate deliveries answered in ${ms} ms (${(ms / 1000).toFixed(2)} ms each on average, 50 at a time)`);
   }, 30_000);
 });
+
+describe('subscribing, when a try dies after Heroku made the webhook', () => {
+  let stack: Stack;
+  let fail = 1;
+  beforeAll(async () => {
+    stack = await startStack('e2e-follow-adopt', {
+      resolve: tableResolver({}),
+      listen: true,
+      hooks: {
+        checkpoint: (point) => {
+          // the webhook exists at Heroku, the record does not know it yet
+          if (point === 'provision.subscribeWebhooks:after' && fail-- > 0) throw new Error('worker lost after the subscription');
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  it('the next try finds it by its URL and adopts it: one subscription, and deliveries to it verify', async () => {
+    const { uuid, rec } = await provisioned(stack);
+    expect(rec.timeline.some((e) => e.step === 'subscribeWebhooks' && e.status === 'retrying')).toBe(true);
+    expect(rec.timeline.find((e) => e.step === 'subscribeWebhooks' && e.status === 'done')?.message).toBe('webhook of an earlier try adopted');
+    const subs = stack.heroku.webhooks.list(uuid);
+    expect(subs).toHaveLength(1);
+    expect(rec.resources.webhookId).toBe(subs[0].id);
+    // the secrets it was made with are the ones the record holds
+    const renamed = stack.heroku.renameApp(uuid, 'adopted-app');
+    await stack.waitFor(uuid, (r) => r.resources.upstreamUrl === `https://${renamed.newHost}` && !r.runs);
+    expect(stack.heroku.webhooks.deliveries(uuid).map((d) => d.answers)).toEqual([[204]]);
+  }, 30_000);
+});
