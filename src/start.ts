@@ -27,6 +27,7 @@ import { pendingWork } from './domain/addon';
 import { startTraffic, type TrafficWorker } from './traffic';
 import { TrafficStore } from './store/traffic';
 import { WebhookEvents } from './store/webhook-events';
+import { AppRechecks } from './store/rechecks';
 
 /**
  * The one wiring of the service: `startWeb` and `startWorker` build every piece from the config.
@@ -192,6 +193,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
   };
   const clientOpts = { logger, onResponse, sleep: overrides.sleep };
   const gateways = new GatewayStore(redis, config.KEY_PREFIX);
+  const rechecks = new AppRechecks(redis, config.KEY_PREFIX);
   const deps: WorkflowDeps = {
     config,
     logger,
@@ -249,7 +251,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
           locks,
           intervalMs: config.SWEEP_INTERVAL_MS,
           pending: () => pendingJobs({ addons: store, gateways }, { staleMs: config.SWEEP_STALE_MS, idleGraceMs: config.OMNI_GATEWAY_IDLE_GRACE_MS }),
-          also: () => recheckApps(deps, store, async (ref) => void (await jobs.enqueue(ref))),
+          also: () => recheckApps(deps, { addons: store, rechecks }, async (ref) => void (await jobs.enqueue(ref))),
           logger,
         });
   const traffic =
