@@ -9,6 +9,8 @@ import { basicAuth, errorHandler, requestContext } from './http/middleware';
 import { securityHeaders } from './http/security';
 import { assetRoutes } from './http/assets';
 import { herokuRoutes } from './http/heroku';
+import { webhookRoutes } from './http/webhooks';
+import type { WebhookEvents } from './store/webhook-events';
 import { ssoRoutes, type SsoHooks } from './http/sso';
 import { healthRoutes, type HealthDeps } from './http/health';
 import { notFound } from './http/errors';
@@ -39,6 +41,8 @@ export interface AppDeps {
   authLimiter?: AuthLimiter;
   /** The gateway traffic figures the dashboard shows. */
   traffic?: TrafficReader;
+  /** Heroku's webhook events already taken (follow the app); without it the receiver is not mounted. */
+  webhookEvents?: WebhookEvents;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -67,6 +71,7 @@ export function buildApp(deps: AppDeps): Express {
   const auth = basicAuth(deps.config.ADDON_ID, deps.config.ADDON_PASSWORD, deps.config.ADDON_ID, deps.authLimiter && { ...deps.authLimiter, scope: 'heroku' });
 
   app.use(healthRoutes({ readiness: deps.readiness }));
+  if (deps.webhookEvents) app.use(webhookRoutes({ store: deps.store, jobs: deps.jobs, box: deps.box, events: deps.webhookEvents, logger: deps.logger, now: deps.now }));
   app.use(herokuRoutes(commandDeps, auth));
   app.use(ssoRoutes(commandDeps, deps.sessions, deps.config, deps.sso, deps.traffic));
   app.use(assetRoutes());

@@ -130,6 +130,8 @@ const schema = z.object({
   HTTP_BACKOFF_BASE_MS: intFrom(250, 0),
   HTTP_BACKOFF_MAX_MS: intFrom(30_000, 0),
   SWEEP_INTERVAL_MS: intFrom(60_000, 1),
+  /** How often each provisioned add-on's app domains are read again (a rename Heroku's webhooks did not tell us about); spread over the sweeps. */
+  APP_RECHECK_INTERVAL_MS: intFrom(6 * 3600_000, 1_000),
   /** A record untouched for this long whose job is missing is re-queued by the sweeper. */
   SWEEP_STALE_MS: intFrom(30_000, 0),
   SESSION_TTL_SECONDS: intFrom(3600, 60),

@@ -18,7 +18,7 @@ export interface SealingKey {
 }
 
 /** The record fields that hold sealed values (part of each value's AAD). */
-export type SealedField = 'oauthGrantSealed' | 'herokuTokensSealed' | 'logInputUrlSealed';
+export type SealedField = 'oauthGrantSealed' | 'herokuTokensSealed' | 'logInputUrlSealed' | 'webhookSecretsSealed';
 
 const TAG_BYTES = 16;
 const IV_BYTES = 12;

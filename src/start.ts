@@ -20,11 +20,14 @@ import { createAnypointClient } from './clients/anypoint';
 import { createHerokuClients } from './clients/heroku';
 import type { ResponseInfo } from './clients/http';
 import { systemResolver, type HostResolver } from './clients/dns';
+import { recheckApps } from './workflows/recheck';
 import { ADDON_WORKFLOWS, addonSubjects, GATEWAY_WORKFLOWS, pendingJobs, WORKER_RESOLVE_TIMEOUT_MS, type WorkflowDeps } from './workflows';
 import { GatewayStore } from './store/gateways';
 import { pendingWork } from './domain/addon';
 import { startTraffic, type TrafficWorker } from './traffic';
 import { TrafficStore } from './store/traffic';
+import { WebhookEvents } from './store/webhook-events';
+import { AppRechecks } from './store/rechecks';
 
 /**
  * The one wiring of the service: `startWeb` and `startWorker` build every piece from the config.
@@ -117,6 +120,7 @@ export async function startWeb(config: Config, overrides: Overrides = {}): Promi
     resolve: overrides.resolve,
     authLimiter,
     traffic: new TrafficStore(redis, config.KEY_PREFIX),
+    webhookEvents: new WebhookEvents(redis, config.KEY_PREFIX),
     extra: (a) => mountOperatorRoutes(a, { jobs, adminPassword: config.ADMIN_PASSWORD, secrets: secretValues(config), registry: metrics.registry, publicUrl: config.PUBLIC_URL, limiter: authLimiter }),
   });
   let server: Server | null = null;
@@ -189,6 +193,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
   };
   const clientOpts = { logger, onResponse, sleep: overrides.sleep };
   const gateways = new GatewayStore(redis, config.KEY_PREFIX);
+  const rechecks = new AppRechecks(redis, config.KEY_PREFIX);
   const deps: WorkflowDeps = {
     config,
     logger,
@@ -246,6 +251,7 @@ export async function startWorker(config: Config, overrides: Overrides = {}): Pr
           locks,
           intervalMs: config.SWEEP_INTERVAL_MS,
           pending: () => pendingJobs({ addons: store, gateways }, { staleMs: config.SWEEP_STALE_MS, idleGraceMs: config.OMNI_GATEWAY_IDLE_GRACE_MS }),
+          also: () => recheckApps(deps, { addons: store, rechecks }, async (ref) => void (await jobs.enqueue(ref))),
           logger,
         });
   const traffic =

@@ -31,6 +31,18 @@ export interface AddonResources {
   deprovisionReported?: boolean;
   /** A plan whose change was refused for good (not re-driven until the plan changes again). */
   planChangeFailedFor?: string;
+  /** Heroku's add-on webhook (follow the app): its id, or why there is none (`refused`: 403/404, `no-url`: PUBLIC_URL unset). */
+  webhookId?: string;
+  webhookState?: 'subscribed' | 'refused' | 'no-url';
+  /** follow-app: the upstream the run is moving the route to (set by its first step, cleared at its end). */
+  followUpstream?: string;
+  /** Why the next follow-app runs (a webhook event, the periodic re-check). */
+  followReason?: string;
+  /** When the upstream last changed after provisioning, and why. */
+  upstreamChangedAt?: string;
+  upstreamChangeReason?: string;
+  /** When the periodic re-check last read the app's domains. */
+  appCheckedAt?: string;
 }
 
 /**
@@ -57,6 +69,8 @@ export interface Placement {
   proxyDeploymentId?: string;
   amcDeploymentId?: string;
   deployStartedAt?: string;
+  /** follow-app: when the route was last pointed at a new upstream (its wait counts from here). */
+  rerouteStartedAt?: string;
   /** The public URL clients call. */
   proxyUrl?: string;
 }
@@ -88,6 +102,8 @@ export interface AddonRecord {
   herokuTokensSealed?: string;
   /** Sealed JSON of the provision's `log_input_url` (it carries credentials): where the gateway's traffic goes for `heroku logs`. */
   logInputUrlSealed?: string;
+  /** Sealed JSON of `{authorization, secret}`: what Heroku's webhook deliveries to this add-on carry and are signed with. */
+  webhookSecretsSealed?: string;
   resources: AddonResources;
   /** The target the add-on's plan asks for (PLAN_TARGETS / ANYPOINT_DEFAULT_TARGET when the plan was set). */
   target: TargetName;
@@ -152,7 +168,7 @@ export function planDrift(rec: AddonRecord): boolean {
   return rec.state === 'provisioned' && !!p?.policyId && p.target === rec.target && p.policyPlan !== rec.plan && !planSettledOrRefused(rec);
 }
 
-export type AddonWorkflowName = 'provision' | 'deprovision' | 'plan-change' | 'move' | 'retire';
+export type AddonWorkflowName = 'provision' | 'deprovision' | 'plan-change' | 'move' | 'retire' | 'follow-app';
 
 /** Work a record still needs: the workflow that does it and the job's key (the sweeper sees it done). */
 export interface PendingWork {
@@ -169,6 +185,8 @@ export function pendingWork(rec: AddonRecord): PendingWork | null {
   if (rec.retired) return { workflow: 'retire' };
   if (rec.next || targetDrift(rec)) return { workflow: 'move', key: rec.plan };
   if (planDrift(rec)) return { workflow: 'plan-change', key: rec.plan };
+  // a change of the app's hosts that no run has followed yet (its job lost), or a run cut short
+  if (rec.resources.followReason || rec.runs?.['follow-app']) return { workflow: 'follow-app', key: 'resume' };
   return null;
 }
 
@@ -213,6 +231,6 @@ export function newRecord(input: {
 
 /** What a record looks like outside the service: no sealed secrets. */
 export function publicView(rec: AddonRecord) {
-  const { oauthGrantSealed: _g, herokuTokensSealed: _t, logInputUrlSealed: _l, ...rest } = rec;
+  const { oauthGrantSealed: _g, herokuTokensSealed: _t, logInputUrlSealed: _l, webhookSecretsSealed: _w, ...rest } = rec;
   return rest;
 }

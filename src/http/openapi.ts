@@ -171,6 +171,23 @@ export function buildOpenApi(opts: OpenApiOptions = {}): Record<string, unknown>
           responses: { '204': { description: 'Accepted; everything the add-on made is removed in the background.' }, ...pick(401, 404, 503) },
         },
       },
+      '/heroku/webhooks/{id}': {
+        parameters: [idParam],
+        post: {
+          operationId: 'herokuWebhook',
+          summary: "Heroku's add-on webhook deliveries (api:app, api:domain, api:addon-attachment): the app is followed",
+          description:
+            'Authenticated by the add-on\'s own Authorization value and Heroku-Webhook-Hmac-SHA256 (base64 HMAC-SHA256 of the raw body), both checked in constant time. ' +
+            'Each event id is taken once; a repeat answers 204 and does nothing. An unknown or removed add-on answers 204 (so Heroku stops retrying).',
+          security: [],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['id', 'action', 'resource', 'data'] } } } },
+          responses: {
+            '204': { description: 'Taken (or a repeat, or for an add-on we do not serve): nothing more to send.' },
+            '401': messageBody('The Authorization value or the signature is not the add-on\'s: nothing was written.'),
+            ...pick(400, 413, 503),
+          },
+        },
+      },
       '/sso/login': {
         post: {
           operationId: 'ssoLogin',

@@ -167,7 +167,9 @@ export function renderDashboard(rec: AddonRecord, ctx: DashboardContext): string
 <dt>Plan</dt><dd data-testid="plan">${esc(plan?.name ?? rec.plan)} — ${esc(plan ? describeLimit(plan) : '')}</dd>
 <dt>Proxy URL</dt><dd data-testid="proxy">${proxy}</dd>
 <dt>Runs on</dt><dd data-testid="target">${esc(describePlacement(rec))}</dd>
-<dt>Upstream</dt><dd>${r.upstreamUrl ? `<code>${esc(r.upstreamUrl)}</code>` : '<span class="muted">not known yet</span>'}</dd>
+<dt>Upstream</dt><dd data-testid="upstream">${r.upstreamUrl ? `<code>${esc(r.upstreamUrl)}</code>` : '<span class="muted">not known yet</span>'}${
+  r.upstreamChangedAt ? ` <span class="muted" data-testid="upstream-changed">— changed ${esc(r.upstreamChangedAt)}: ${esc(r.upstreamChangeReason ?? 'the app changed')}</span>` : r.upstreamUrl && !rec.options.upstream ? ' <span class="muted">— followed when the app is renamed or its domains change</span>' : ''
+}</dd>
 <dt>API Manager</dt><dd>${apiManagerLink}</dd>
 <dt>Config vars</dt><dd>${configVars}</dd>
 <dt>Created</dt><dd>${esc(rec.createdAt)}</dd>

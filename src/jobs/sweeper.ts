@@ -14,6 +14,8 @@ export interface SweeperOptions {
   intervalMs: number;
   /** The work records still need (already filtered to records untouched for a while). */
   pending: () => Promise<JobRef[]>;
+  /** Slow work of each sweep, under the same lock (the apps' re-check); its failure is logged, the sweep goes on. */
+  also?: () => Promise<unknown>;
   logger: Logger;
 }
 
@@ -35,6 +37,7 @@ export function startSweeper(opts: SweeperOptions): Sweeper {
         requeued.push(ref);
         opts.logger.info({ workflow: ref.workflow, subject: ref.id, key: ref.key, ...did }, 'sweeper re-queued work');
       }
+      await opts.also?.().catch((err: unknown) => opts.logger.warn({ err: { message: (err as Error).message } }, 'sweep: app re-check failed'));
       return { requeued };
     });
     return held.acquired ? held.value : null;

@@ -4,7 +4,7 @@ import { pickRuntime } from '../domain/runtimes';
 import { proxyAppNameFor, withSlash } from '../domain/targets';
 import { PermanentFailure, Wait } from '../engine';
 import type { AddonStep, WorkflowDeps } from '../workflows/deps';
-import { applyPlanPolicy, ensureApiInstance, placed, placementOf, removeApiInstance, type Which } from './placement';
+import { applyPlanPolicy, ensureApiInstance, followTarget, placed, placementOf, removeApiInstance, setInstanceUpstream, type Which } from './placement';
 
 /**
  * `ch2`: a dedicated Mule 4 proxy application per add-on on CloudHub 2.0, in its region's space,
@@ -114,6 +114,52 @@ export function ch2Remove(which: Which): AddonStep[] {
       name: 'ch2.removeApiInstance',
       label: 'Removing the API instance',
       run: ({ deps, rec }) => removeApiInstance(deps, rec, which),
+    },
+  ];
+}
+
+/**
+ * follow-app on `ch2`: the API instance's implementation URI changed, then the proxy redeployed (a
+ * Mule 4 proxy reads the URI when it deploys; CloudHub 2.0 replaces it rolling, the old replica
+ * serving meanwhile), then waited for until the Application Manager reads APPLIED and RUNNING.
+ */
+export function ch2Reroute(which: Which): AddonStep[] {
+  return [
+    {
+      name: 'ch2.setUpstream',
+      label: 'Pointing the proxy at the app',
+      run: ({ deps, rec, now }) => setInstanceUpstream(deps, rec, which, now),
+    },
+    {
+      name: 'ch2.redeploy',
+      label: 'Restarting the proxy on the new route',
+      async run({ deps, rec, now }) {
+        if (!followTarget(rec)) return;
+        const p = placementOf(rec, which);
+        const apiId = p.apiId as string;
+        const deployment = p.proxyDeploymentId ?? (await deps.anypoint.proxies.deployments(apiId)).find((d) => d.type === 'CH2')?.id;
+        if (!deployment) throw new PermanentFailure('the proxy has no deployment to restart');
+        await deps.anypoint.proxies.redeploy(apiId, deployment, { type: 'CH2' });
+        return placed(which, { rerouteStartedAt: now.toISOString() });
+      },
+    },
+    {
+      name: 'ch2.waitUntilRedeployed',
+      label: 'Waiting for the proxy to run on the new route',
+      async run({ deps, rec, now }) {
+        if (!followTarget(rec)) return;
+        const p = placementOf(rec, which);
+        const name = p.applicationName ?? proxyAppNameFor(rec.uuid);
+        const listed = await deps.anypoint.amc.findByName(name);
+        const d = listed ? ((await deps.anypoint.amc.get(listed.id)) ?? listed) : null;
+        if (!d) throw new PermanentFailure('the proxy application disappeared from CloudHub 2.0 while it restarted');
+        const state = amcReadiness(d);
+        if (state === 'ready') return;
+        if (state === 'failed') throw new PermanentFailure(`the proxy's restart on CloudHub 2.0 failed (${d.status})`);
+        const waited = now.getTime() - Date.parse(p.rerouteStartedAt ?? now.toISOString());
+        if (waited >= deps.config.DEPLOY_DEADLINE_MS) throw new PermanentFailure(`the proxy did not restart within ${Math.round(deps.config.DEPLOY_DEADLINE_MS / 60_000)} minutes`);
+        throw new Wait(deps.config.DEPLOY_POLL_MS, `proxy ${name} is ${d.status ?? 'restarting'}`);
+      },
     },
   ];
 }

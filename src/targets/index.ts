@@ -1,7 +1,7 @@
 import type { TargetName } from '../domain/targets';
 import type { AddonStep } from '../workflows/deps';
-import { ch2Place, ch2Remove } from './ch2';
-import { omniPlace, omniRemove } from './omni';
+import { ch2Place, ch2Remove, ch2Reroute } from './ch2';
+import { omniPlace, omniRemove, omniReroute } from './omni';
 import type { Which } from './placement';
 
 export type { Which } from './placement';
@@ -13,9 +13,11 @@ export interface Target {
   name: TargetName;
   place(which: Which): AddonStep[];
   remove(which: Which): AddonStep[];
+  /** follow-app: the placement's route pointed at `resources.followUpstream`, waited for until live. */
+  reroute(which: Which): AddonStep[];
 }
 
 export const TARGET_STEPS: Readonly<Record<TargetName, Target>> = {
-  omni: { name: 'omni', place: omniPlace, remove: omniRemove },
-  ch2: { name: 'ch2', place: ch2Place, remove: ch2Remove },
+  omni: { name: 'omni', place: omniPlace, remove: omniRemove, reroute: omniReroute },
+  ch2: { name: 'ch2', place: ch2Place, remove: ch2Remove, reroute: ch2Reroute },
 };

@@ -3,7 +3,7 @@ import { regionOf } from '../domain/regions';
 import { basePathFor, gatewayProxyUrl } from '../domain/targets';
 import { PermanentFailure, Wait } from '../engine';
 import type { AddonStep } from '../workflows/deps';
-import { applyPlanPolicy, ensureApiInstance, placed, placementOf, removeApiInstance, type Which } from './placement';
+import { applyPlanPolicy, endpointUriOf, ensureApiInstance, followTarget, placed, placementOf, removeApiInstance, setInstanceUpstream, type Which } from './placement';
 
 /**
  * `omni`: the add-on's API on a shared managed Omni Gateway of its region's pool, under its own base
@@ -118,6 +118,35 @@ export function omniRemove(which: Which): AddonStep[] {
       async run({ deps, rec }) {
         await deps.gateways.release(rec.uuid, regionOf(rec.region));
         return placed(which, { slot: undefined, gatewayId: undefined, gatewayName: undefined });
+      },
+    },
+  ];
+}
+
+/**
+ * follow-app on `omni`: the API instance's upstream changed in place (the shared gateway applies an
+ * instance's changes on its own), then waited for until API Manager shows it active with that URI.
+ */
+export function omniReroute(which: Which): AddonStep[] {
+  return [
+    {
+      name: 'omni.setUpstream',
+      label: 'Pointing the gateway at the app',
+      run: ({ deps, rec, now }) => setInstanceUpstream(deps, rec, which, now),
+    },
+    {
+      name: 'omni.waitUntilRerouted',
+      label: 'Waiting for the new route to be live',
+      async run({ deps, rec, now }) {
+        const to = followTarget(rec);
+        if (!to) return;
+        const p = placementOf(rec, which);
+        const api = await deps.anypoint.apiManager.getApi(p.apiId as string);
+        if (!api) throw new PermanentFailure('the API instance disappeared from API Manager while its route changed');
+        if (endpointUriOf(api) === to && api.status === 'active') return;
+        const waited = now.getTime() - Date.parse(p.rerouteStartedAt ?? now.toISOString());
+        if (waited >= deps.config.DEPLOY_DEADLINE_MS) throw new PermanentFailure(`the new route did not go live within ${Math.round(deps.config.DEPLOY_DEADLINE_MS / 60_000)} minutes`);
+        throw new Wait(deps.config.DEPLOY_POLL_MS, `API ${p.apiId} is ${api.status ?? 'updating'}`);
       },
     },
   ];

@@ -88,3 +88,34 @@ export async function removeApiInstance(deps: WorkflowDeps, rec: AddonRecord, wh
   for (const id of ids) await deps.anypoint.apiManager.deleteApi(id);
   return placed(which, { apiId: undefined, policyId: undefined, policyPlan: undefined, proxyUrl: undefined });
 }
+
+/** The upstream a follow-app run is moving the route to (none: nothing to change). */
+export function followTarget(rec: AddonRecord): string | undefined {
+  return rec.resources.followUpstream;
+}
+
+/** The implementation URI an API instance names (API Manager: `endpoint.uri`, older answers `endpointUri`). */
+export function endpointUriOf(api: { endpoint?: unknown; endpointUri?: unknown }): string | undefined {
+  const e = api.endpoint as { uri?: unknown } | null | undefined;
+  if (e && typeof e.uri === 'string') return e.uri;
+  return typeof api.endpointUri === 'string' ? api.endpointUri : undefined;
+}
+
+/**
+ * follow-app's first target step on either target: the placement's API instance pointed at the new
+ * upstream (read first: a try that died after the PATCH finds it done). A gone instance is a
+ * permanent failure (the add-on keeps what it had; the operator looks).
+ */
+export async function setInstanceUpstream(deps: WorkflowDeps, rec: AddonRecord, which: Which, now: Date): Promise<StepResult<AddonRecord> | void> {
+  const to = followTarget(rec);
+  if (!to) return;
+  const p = placementOf(rec, which);
+  const apiId = p.apiId as string;
+  const api = await deps.anypoint.apiManager.getApi(apiId);
+  if (!api) throw new PermanentFailure('the API instance is gone from API Manager');
+  if (endpointUriOf(api) !== to) {
+    const updated = await deps.anypoint.apiManager.setEndpointUri(apiId, to);
+    if (!updated) throw new PermanentFailure('the API instance is gone from API Manager');
+  }
+  return placed(which, { rerouteStartedAt: p.rerouteStartedAt && endpointUriOf(api) === to ? p.rerouteStartedAt : now.toISOString() }, `route → ${to}`);
+}

@@ -13,6 +13,7 @@ function tombstone(rec: AddonRecord, run: RunState, now: Date): AddonRecord {
     herokuTokensSealed: undefined,
     oauthGrantSealed: undefined,
     logInputUrlSealed: undefined,
+    webhookSecretsSealed: undefined,
     resources: { ...rec.resources, configuredUrl: undefined },
   };
 }

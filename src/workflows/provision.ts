@@ -10,6 +10,7 @@ import { setConfigVars } from './config-vars';
 import { type AddonStep, type AddonWorkflow, made, platformFor } from './deps';
 import { guardUpstream } from './upstream';
 import { reportFailure, TEARDOWN } from './teardown';
+import { subscribeWebhooks } from './webhooks';
 
 /**
  * Provision: Heroku's grant → the app's host → Exchange asset → where it runs (the plan's target,
@@ -144,6 +145,7 @@ export const PROVISION: AddonWorkflow = {
     createAsset,
     choosePlacement,
     ...TARGET_STEPS[rec.placement?.target ?? rec.target].place('placement'),
+    subscribeWebhooks,
     setConfigVars('placement'),
     reportProvisioned,
   ],
@@ -167,6 +169,7 @@ export const PROVISION: AddonWorkflow = {
       leftovers: run.leftovers,
       herokuTokensSealed: undefined,
       logInputUrlSealed: undefined,
+      webhookSecretsSealed: undefined,
     };
   },
 };

@@ -5,6 +5,7 @@ import { proxyAppNameFor } from '../domain/targets';
 import { isPermanent, isUpstreamError } from '../clients/errors';
 import { describeError, PermanentFailure } from '../engine';
 import { type AddonStep, made, platformFor } from './deps';
+import { removeWebhook } from './webhooks';
 
 /**
  * Removing everything an add-on made, wherever it runs: its dedicated proxy application (ch2), its
@@ -74,7 +75,7 @@ const deleteAsset: AddonStep = {
   },
 };
 
-export const TEARDOWN: readonly AddonStep[] = [removeProxyApps, removeApiInstances, releaseGateway, deleteAsset];
+export const TEARDOWN: readonly AddonStep[] = [removeWebhook, removeProxyApps, removeApiInstances, releaseGateway, deleteAsset];
 
 /**
  * After a provisioning failed for good: Heroku's deprovision action, so the user does not wait 12

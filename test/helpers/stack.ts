@@ -25,6 +25,8 @@ export interface Stack {
   anypointUrl: string;
   gatewayUrl: string;
   herokuUrl: string;
+  /** Heroku's router in the stand-in (apps by Host header). */
+  routerUrl: string;
   web: Web;
   worker: WorkerProcess;
   redis: Redis;
@@ -49,6 +51,10 @@ export interface StackOptions {
   hooks?: EngineHooks;
   seed?: number;
   resolve?: HostResolver;
+  /** The web listens on a loopback port and the worker's PUBLIC_URL names it (Heroku's webhook deliveries reach it). */
+  listen?: boolean;
+  /** Heroku stand-in: the wait between two tries of a webhook delivery. */
+  webhookRetryDelayMs?: number;
 }
 
 export async function startStack(tag: string, opts: StackOptions = {}): Promise<Stack> {
@@ -59,9 +65,11 @@ export async function startStack(tag: string, opts: StackOptions = {}): Promise<
     gatewayApiLimit: opts.gatewayApiLimit,
     seed: opts.seed ?? 42,
   });
-  const heroku = createHerokuSandbox({});
+  const heroku = createHerokuSandbox({ webhookRetryDelayMs: opts.webhookRetryDelayMs ?? 100 });
   const a = await anypoint.start(0);
   const h = await heroku.start(0);
+  // the apps' herokuapp.com hosts are served by the Heroku stand-in's router
+  anypoint.routeHosts('.herokuapp.com', h.routerUrl);
   const prefix = uniquePrefix(tag);
   const config = testConfig({
     KEY_PREFIX: prefix,
@@ -80,9 +88,9 @@ export async function startStack(tag: string, opts: StackOptions = {}): Promise<
   });
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info' }, logs);
-  const web = await startWeb(config, { listen: false, logger, resolve: opts.resolve });
+  const web = await startWeb(config, { listen: opts.listen ? { port: 0, host: '127.0.0.1' } : false, logger, resolve: opts.resolve });
   // the sweeper is driven by the tests (worker.sweeper.sweepOnce) with a long interval
-  const worker = await startWorker({ ...config, SWEEP_INTERVAL_MS: 3_600_000 }, { logger, hooks: opts.hooks, opsServer: false, resolve: opts.resolve });
+  const worker = await startWorker({ ...config, SWEEP_INTERVAL_MS: 3_600_000, ...(web.url ? { PUBLIC_URL: web.url } : {}) }, { logger, hooks: opts.hooks, opsServer: false, resolve: opts.resolve });
   const auth = basic(config.ADDON_ID, config.ADDON_PASSWORD);
 
   const stack: Stack = {
@@ -92,6 +100,7 @@ export async function startStack(tag: string, opts: StackOptions = {}): Promise<
     anypointUrl: a.url,
     gatewayUrl: a.gatewayUrl,
     herokuUrl: h.url,
+    routerUrl: h.routerUrl,
     web,
     worker,
     redis: web.redis,

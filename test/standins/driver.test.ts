@@ -30,7 +30,8 @@ describe('aag-driver check against the whole stack', () => {
   let web: Awaited<ReturnType<typeof listen>>;
 
   beforeAll(async () => {
-    stack = await startStack('driver');
+    // listening, so Heroku's webhook deliveries reach the service (its PUBLIC_URL)
+    stack = await startStack('driver', { listen: true });
     web = await listen(stack.app);
   });
   afterAll(async () => {

@@ -286,6 +286,43 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       if (!config.ANYPOINT_API_GATEWAY_API_ID?.trim()) fail('ANYPOINT_API_GATEWAY_API_ID is empty');
       return config.ANYPOINT_API_GATEWAY_URL;
     });
+
+    // ---- Heroku's webhooks (follow the app) ------------------------------------------------
+    const ok2xx = (status: number) => status >= 200 && status < 300;
+    let subscribed = false;
+    await check('webhooks: the service subscribed the add-on to its app (api:app, api:domain; level sync)', async () => {
+      if (!provisionedA) fail('the add-on was not provisioned');
+      const subs = await standIn.webhooks(uuidA);
+      const w = subs.find((x) => x.include.includes('api:app') && x.include.includes('api:domain'));
+      if (!w) fail(`no subscription to api:app and api:domain (${subs.length} subscriptions; is PUBLIC_URL set, and do Heroku's deliveries reach it?)`);
+      if (w.level !== 'sync') fail(`level ${w.level}, not sync`);
+      subscribed = true;
+      return w.url;
+    });
+    let taken: string | undefined;
+    await check('webhooks: a delivery signed as Heroku signs it → 2xx', async () => {
+      if (!subscribed) fail('no subscription');
+      const r = await standIn.testDelivery(uuidA);
+      if (!ok2xx(r.status)) fail(`got ${r.status}`);
+      taken = r.eventId;
+      return String(r.status);
+    });
+    await check('webhooks: a bad signature, a wrong Authorization, a body changed after signing → 401 each', async () => {
+      if (!subscribed) fail('no subscription');
+      const got3 = [];
+      for (const tamper of ['signature', 'authorization', 'body'] as const) got3.push(`${tamper} ${(await standIn.testDelivery(uuidA, { tamper })).status}`);
+      if (!got3.every((g) => g.endsWith(' 401'))) fail(got3.join(', '));
+    });
+    await check('webhooks: the same event delivered again → 2xx (deduplicated, not refused)', async () => {
+      if (!taken) fail('no event was taken');
+      const r = await standIn.testDelivery(uuidA, { eventId: taken });
+      if (!ok2xx(r.status)) fail(`got ${r.status}`);
+    });
+    await check('webhooks: a delivery for an unknown add-on → 2xx (so Heroku stops retrying)', async () => {
+      if (!subscribed) fail('no subscription: the receiver of a live add-on was not seen first');
+      const res = await svc.webhook(randomUUID(), JSON.stringify({ id: randomUUID(), action: 'update', resource: 'app', data: {} }));
+      if (!ok2xx(res.status)) fail(got(res));
+    });
   } else {
     emit('# async part not run: pass --heroku <stand-in URL> (the service must use it as HEROKU_API_URL and HEROKU_ID_URL)');
   }

@@ -163,6 +163,42 @@ export async function logsCommand(o: DriverOptions, out: Out): Promise<number> {
   return 0;
 }
 
+/** `aag-driver rename <uuid> <new-name>`: the add-on's app renamed in the Heroku stand-in (its old host stops answering). */
+export async function renameCommand(o: DriverOptions, out: Out): Promise<number> {
+  const usage = 'aag-driver rename <uuid> <new-name> [--heroku URL]';
+  const uuid = uuidArg(o, usage);
+  const name = o.args[1];
+  if (!name) throw new UsageError(`usage: ${usage}`);
+  const r = await new StandIn(o.heroku ?? DEFAULT_HEROKU_SANDBOX).renameApp(uuid, name);
+  if (r.status !== 200) {
+    out(`rename refused: ${r.status} ${r.message ?? ''}`.trim());
+    return 1;
+  }
+  out(`app renamed to ${name}: ${r.oldHost ?? '(none)'} → ${r.newHost ?? '(none)'}; webhook deliveries started: ${r.deliveries ?? 0}`);
+  return 0;
+}
+
+/** `aag-driver domain add|remove <uuid> <hostname>` (and `domain list <uuid>`) on the add-on's app in the Heroku stand-in. */
+export async function domainCommand(o: DriverOptions, out: Out): Promise<number> {
+  const usage = 'aag-driver domain add|remove|list <uuid> [<hostname>] [--heroku URL]';
+  const [op, uuid, hostname] = o.args;
+  if (op !== 'add' && op !== 'remove' && op !== 'list') throw new UsageError(`usage: ${usage}`);
+  if (!uuid || !UUID.test(uuid)) throw new UsageError(uuid ? `"${uuid}" is not an add-on uuid` : `usage: ${usage}`);
+  const standIn = new StandIn(o.heroku ?? DEFAULT_HEROKU_SANDBOX);
+  if (op === 'list') {
+    for (const d of await standIn.domains(uuid)) out(`${d.hostname} (${d.kind})`);
+    return 0;
+  }
+  if (!hostname) throw new UsageError(`usage: ${usage}`);
+  const r = await standIn.changeDomain(uuid, op, hostname);
+  if (r.status !== 200 && r.status !== 201) {
+    out(`domain ${op} refused: ${r.status} ${r.message ?? ''}`.trim());
+    return 1;
+  }
+  out(`${op === 'add' ? 'added' : 'removed'} ${hostname}; webhook deliveries started: ${r.deliveries ?? 0}`);
+  return 0;
+}
+
 export const COMMANDS: Record<string, (o: DriverOptions, out: Out) => Promise<number>> = {
   provision: provisionCommand,
   plan: planCommand,
@@ -170,4 +206,6 @@ export const COMMANDS: Record<string, (o: DriverOptions, out: Out) => Promise<nu
   sso: ssoCommand,
   check: checkCommand,
   logs: logsCommand,
+  rename: renameCommand,
+  domain: domainCommand,
 };

@@ -30,6 +30,52 @@ export class StandIn {
     return res.json as ProvisionRequestBody;
   }
 
+  /** `heroku apps:rename` of the add-on's app (the stand-in's control endpoint): its hosts before and after, and the webhook deliveries it started. */
+  async renameApp(uuid: string, name: string): Promise<{ status: number; oldHost?: string; newHost?: string; deliveries?: number; message?: string }> {
+    const res = await call(joinUrl(this.url, `/__sandbox/addons/${encodeURIComponent(uuid)}/rename`), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+    return { status: res.status, ...((res.json as object | undefined) ?? {}) };
+  }
+
+  /** `heroku domains:add|remove` on the add-on's app. */
+  async changeDomain(uuid: string, op: 'add' | 'remove', hostname: string): Promise<{ status: number; deliveries?: number; message?: string }> {
+    const base = `/__sandbox/addons/${encodeURIComponent(uuid)}/domains`;
+    const res =
+      op === 'add'
+        ? await call(joinUrl(this.url, base), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ hostname }) })
+        : await call(joinUrl(this.url, `${base}/${encodeURIComponent(hostname)}`), { method: 'DELETE' });
+    return { status: res.status, ...((res.json as object | undefined) ?? {}) };
+  }
+
+  /** The add-on's webhook subscriptions as Heroku holds them (no secrets). */
+  async webhooks(uuid: string): Promise<{ url: string; include: string[]; level: string }[]> {
+    const res = await call(joinUrl(this.url, `/__sandbox/addons/${encodeURIComponent(uuid)}/webhooks`));
+    const subs = (res.json as { subscriptions?: unknown } | undefined)?.subscriptions;
+    if (res.status !== 200 || !Array.isArray(subs)) throw new Error(`the Heroku stand-in answered ${res.status} for the webhooks of ${uuid}: ${brief(res.text)}`);
+    return subs as { url: string; include: string[]; level: string }[];
+  }
+
+  /** Has the stand-in send one delivery to the add-on's webhook (signed as Heroku signs, or forged); the service's status. */
+  async testDelivery(uuid: string, opts: { tamper?: 'signature' | 'authorization' | 'body'; eventId?: string } = {}): Promise<{ status: number; eventId: string }> {
+    const res = await call(joinUrl(this.url, `/__sandbox/addons/${encodeURIComponent(uuid)}/webhooks/test-delivery`), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(opts),
+    });
+    if (res.status !== 200) throw new Error(`no delivery: the Heroku stand-in answered ${res.status} ${brief(res.text)}`);
+    return res.json as { status: number; eventId: string };
+  }
+
+  /** The hosts of the add-on's app. */
+  async domains(uuid: string): Promise<{ hostname: string; kind: string }[]> {
+    const res = await call(joinUrl(this.url, `/__sandbox/addons/${encodeURIComponent(uuid)}/domains`));
+    if (res.status !== 200 || !Array.isArray(res.json)) throw new Error(`the Heroku stand-in answered ${res.status} for the domains of ${uuid}: ${brief(res.text)}`);
+    return res.json as { hostname: string; kind: string }[];
+  }
+
   async addon(uuid: string): Promise<StandInAddon | undefined> {
     const res = await call(joinUrl(this.url, `/__sandbox/addons/${encodeURIComponent(uuid)}`));
     if (res.status === 404) return undefined;

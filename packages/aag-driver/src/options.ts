@@ -53,6 +53,9 @@ function httpUrl(v: string, flag: string): string {
   return v.replace(/\/+$/, '');
 }
 
+/** Commands that talk to the Heroku stand-in only. */
+const STAND_IN_ONLY = new Set(['logs', 'rename', 'domain']);
+
 export function parseDriverArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DriverOptions {
   let parsed: ReturnType<typeof parse>;
   try {
@@ -67,7 +70,7 @@ export function parseDriverArgs(argv: string[], env: NodeJS.ProcessEnv = process
   const help = v.help === true;
   if (!help && !command) throw new UsageError('a command is needed');
   // logs reads the Heroku stand-in only
-  if (!help && !v.service && command !== 'logs') throw new UsageError('--service URL is needed');
+  if (!help && !v.service && !STAND_IN_ONLY.has(command)) throw new UsageError('--service URL is needed');
   return {
     command,
     args,
@@ -130,5 +133,9 @@ commands:
   logs <uuid> [--tail] [--wait SECONDS]
         the lines the add-on's app log holds in the Heroku stand-in (--heroku), as heroku logs prints them;
         --tail keeps printing new ones (for --wait seconds when given, else until Ctrl-C); no --service needed
+  rename <uuid> <new-name>    renames the add-on's app in the Heroku stand-in (--heroku): its old herokuapp.com
+                              host stops answering, a new one answers, the add-on's webhooks are told (api:app)
+  domain add|remove|list <uuid> [<hostname>]
+                              adds or removes a domain of the add-on's app in the Heroku stand-in (api:domain)
 
 credentials default to ADDON_ID, ADDON_PASSWORD, SSO_SALT, then the service's development defaults.`;

@@ -29,6 +29,15 @@ export class ServiceClient {
     return h;
   }
 
+  /** `POST /heroku/webhooks/:uuid` as Heroku's webhook deliveries come (no Basic auth: their own Authorization and signature). */
+  webhook(uuid: string, body: string, headers: Record<string, string> = {}): Promise<HttpReply> {
+    return call(joinUrl(this.url, `/heroku/webhooks/${encodeURIComponent(uuid)}`), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'User-Agent': 'Heroku Webhooks', ...headers },
+      body,
+    });
+  }
+
   /** `POST /heroku/resources`; a string body is sent as is (malformed on purpose). */
   provision(body: unknown, o: CallOptions = {}): Promise<HttpReply> {
     return call(joinUrl(this.url, '/heroku/resources'), {

@@ -129,6 +129,22 @@ export class ApiManagerClient {
     return confirmed;
   }
 
+  /**
+   * Points the instance at another implementation URI (`PATCH .../apis/{id}` with `{endpoint: {uri}}`).
+   * Setting the same value twice is harmless. null when the instance is gone (404).
+   */
+  async setEndpointUri(apiId: string, uri: string): Promise<ApiInstance | null> {
+    const ctx = await this.context();
+    const res = await this.http.patch<unknown>(`${this.base(ctx)}/${seg(apiId)}`, { endpoint: { uri } }, {
+      headers: scopeHeaders(ctx),
+      okStatuses: [404],
+      retry: 'always',
+      op: 'apimanager.setEndpointUri',
+    });
+    if (res.status === 404) return null;
+    return normalizeInstance(res.data);
+  }
+
   /** true = deleted, false = already gone (404). */
   async deleteApi(apiId: string): Promise<boolean> {
     const ctx = await this.context();

@@ -50,6 +50,20 @@ export class ProxiesClient {
     return { ...d, id };
   }
 
+  /**
+   * Redeploys the instance's deployment as it is (`PATCH .../deployments/{id}`): a Mule 4 proxy reads
+   * its implementation URI when it deploys, so a changed upstream reaches a CH2 proxy only this way.
+   * Repeating it is harmless (one more rolling restart).
+   */
+  async redeploy(apiId: string, deploymentId: string, input: { type: string; gatewayVersion?: string }): Promise<void> {
+    const ctx = await this.context();
+    await this.http.patch(`${this.base(ctx, apiId)}/${seg(deploymentId)}`, { ...input, environmentId: ctx.envId, environmentName: ctx.envName }, {
+      headers: scopeHeaders(ctx),
+      retry: 'always',
+      op: 'proxies.redeploy',
+    });
+  }
+
   /** The deployments of an API instance (the spec documents no shape: a list or `{data: [...]}`). */
   async deployments(apiId: string): Promise<ProxyDeployment[]> {
     const ctx = await this.context();

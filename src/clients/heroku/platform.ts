@@ -32,6 +32,33 @@ export interface HerokuDomain {
 }
 
 const HEROKU_ACCEPT = 'application/vnd.heroku+json; version=3';
+/** Add-on webhooks answer on the API's `webhooks` variant (heroku-addon-api.md, "Webhooks to the add-on"). */
+const WEBHOOKS_ACCEPT = 'application/vnd.heroku+json; version=3.webhooks';
+
+/** An add-on webhook subscription (schema `add-on-webhook`). */
+export interface HerokuAddonWebhook {
+  id: string;
+  url: string;
+  include: string[];
+  level: string;
+  [key: string]: unknown;
+}
+
+export interface AddonWebhookInput {
+  url: string;
+  include: string[];
+  level: 'sync' | 'notify';
+  authorization: string;
+  secret: string;
+}
+
+/** Heroku refused the webhook feature for this add-on (403/404: not enabled for the partner, or the add-on is gone). */
+export class WebhooksUnavailable extends Error {
+  override name = 'WebhooksUnavailable';
+  constructor(readonly status: number) {
+    super(`Heroku refused add-on webhooks (${status})`);
+  }
+}
 
 const enc = encodeURIComponent;
 
@@ -98,6 +125,46 @@ export class HerokuPlatformClient {
     );
   }
 
+  private get webhookHeaders(): Record<string, string> {
+    return { Accept: WEBHOOKS_ACCEPT, 'Content-Type': 'application/json' };
+  }
+
+  /** `GET /addons/{uuid}/webhooks`; 403/404 → `WebhooksUnavailable`. */
+  async listWebhooks(uuid: string): Promise<HerokuAddonWebhook[]> {
+    const res = await this.paced((p) =>
+      this.http.get<unknown>(`/addons/${enc(uuid)}/webhooks`, { ...p, headers: this.webhookHeaders, auth: this.tokens, okStatuses: [403, 404], op: 'heroku.listWebhooks' }),
+    );
+    if (res.status === 403 || res.status === 404) throw new WebhooksUnavailable(res.status);
+    if (!Array.isArray(res.data)) throw new UnexpectedResponseError('heroku', 'add-on webhooks is not a list');
+    return res.data.filter((w): w is HerokuAddonWebhook => !!w && typeof w === 'object' && typeof w.id === 'string' && typeof w.url === 'string');
+  }
+
+  /** `POST /addons/{uuid}/webhooks` (the secrets are masked in errors); 403/404 → `WebhooksUnavailable`. Not retried after a timeout: list first. */
+  async createWebhook(uuid: string, input: AddonWebhookInput): Promise<HerokuAddonWebhook> {
+    const res = await this.paced((p) =>
+      this.http.post<unknown>(`/addons/${enc(uuid)}/webhooks`, input, {
+        ...p,
+        headers: this.webhookHeaders,
+        auth: this.tokens,
+        okStatuses: [403, 404],
+        secrets: [input.authorization, input.secret],
+        op: 'heroku.createWebhook',
+      }),
+    );
+    if (res.status === 403 || res.status === 404) throw new WebhooksUnavailable(res.status);
+    const d = res.data as Partial<HerokuAddonWebhook> | undefined;
+    if (!d || typeof d !== 'object' || typeof d.id !== 'string') throw new UnexpectedResponseError('heroku', 'add-on webhook without id');
+    return d as HerokuAddonWebhook;
+  }
+
+  /** `DELETE /addons/{uuid}/webhooks/{id}`: true = deleted, false = already gone (404) or refused (403: the add-on is no longer ours). */
+  async deleteWebhook(uuid: string, id: string): Promise<boolean> {
+    const res = await this.paced((p) =>
+      this.http.delete(`/addons/${enc(uuid)}/webhooks/${enc(id)}`, { ...p, headers: this.webhookHeaders, auth: this.tokens, okStatuses: [403, 404], op: 'heroku.deleteWebhook' }),
+    );
+    return res.status !== 404 && res.status !== 403;
+  }
+
   /** `PATCH /addons/{uuid}/config` with `{config: [{name, value}]}`. */
   async setConfig(uuid: string, vars: Record<string, string>): Promise<void> {
     const config = Object.entries(vars).map(([name, value]) => ({ name, value }));
@@ -129,4 +196,19 @@ export function pickAppHost(domains: readonly { hostname?: unknown; kind?: unkno
     .map((d) => ({ host: (d.hostname as string).trim().toLowerCase().replace(/\.$/, ''), kind: d.kind }))
     .filter((d) => d.host.endsWith('.herokuapp.com') && !d.host.startsWith('*'));
   return (hosts.find((d) => d.kind === 'heroku') ?? hosts[0])?.host ?? null;
+}
+
+/**
+ * The host follow-app routes to: the app's own host as provisioning picks it (`pickAppHost`); when
+ * the app has none any more (its herokuapp.com domain removed or disabled, a custom domain in its
+ * place), its first custom domain that is not a wildcard; else null.
+ */
+export function pickFollowHost(domains: readonly { hostname?: unknown; kind?: unknown }[]): string | null {
+  const own = pickAppHost(domains);
+  if (own) return own;
+  const custom = domains
+    .filter((d) => d.kind === 'custom' && typeof d.hostname === 'string')
+    .map((d) => (d.hostname as string).trim().toLowerCase().replace(/\.$/, ''))
+    .find((h) => h && !h.startsWith('*'));
+  return custom ?? null;
 }

@@ -4,7 +4,7 @@ import { figures, measured, NONE, ONE, ONE_CH2, stopAll } from '../support/harne
 /**
  * kill -9 of a real worker process at every checkpoint of every step of every workflow, on each
  * target (provision and its compensation, the shared gateway's creation, deprovision, plan change,
- * a move across targets, the old placement's retirement): before the remote call, and after it but
+ * a move across targets, the old placement's retirement, follow-app after a rename): before the remote call, and after it but
  * before the record; then a restart.
  */
 const fig = figures('crash-matrix');
@@ -58,6 +58,14 @@ function expectOutcome(r: CrashResult) {
       expect(r.final.next).toBeUndefined();
       expect(r.final.retired).toBeUndefined();
       expect(r.counts).toEqual(ONE_CH2);
+      break;
+    case 'follow-app':
+      // routed to the app's new host, exactly one route (one instance, one policy, on ch2 one proxy), nothing orphaned
+      expect(r.final.state).toBe('provisioned');
+      expect(r.final.resources.upstreamUrl).toBe(r.followTo);
+      expect(r.final.resources.followUpstream).toBeUndefined();
+      expect(r.served).toEqual({ status: 200, host: new URL(r.followTo!).host });
+      expect(r.counts).toEqual(r.target === 'ch2' ? ONE_CH2 : ONE);
       break;
     default:
       expect(r.final.state).toBe('provisioned');

@@ -11,7 +11,8 @@ import path from 'node:path';
 import type { AddonRecord } from '../../../src/domain/addon';
 import type { TargetName } from '../../../src/domain/targets';
 import { stepsOf } from '../../../src/engine';
-import { DEPROVISION, GATEWAY, MOVE, PLAN_CHANGE, PROVISION, RETIRE } from '../../../src/workflows';
+import { DEPROVISION, FOLLOW_APP, GATEWAY, MOVE, PLAN_CHANGE, PROVISION, RETIRE } from '../../../src/workflows';
+import { callGateway } from '../../helpers/stack';
 import {
   configSecrets,
   countFor,
@@ -27,7 +28,7 @@ import {
   type Counts,
 } from './harness';
 
-export type Scenario = 'provision' | 'gateway' | 'compensation' | 'deprovision' | 'plan-change' | 'move' | 'retire';
+export type Scenario = 'provision' | 'gateway' | 'compensation' | 'deprovision' | 'plan-change' | 'move' | 'retire' | 'follow-app';
 
 export interface CrashPoint {
   point: string;
@@ -52,7 +53,12 @@ export const CRASH_POINTS: CrashPoint[] = [
   // basic on omni → premium on ch2, then the omni placement retired
   ...at(MOVE.name, stepsOf(MOVE.steps, shape('omni', { target: 'ch2' })), 'move', 'omni'),
   ...at(RETIRE.name, stepsOf(RETIRE.steps, shape('ch2', { retired: { target: 'omni', region: 'us' } })), 'retire', 'omni'),
+  // the app renamed after provisioning; the periodic re-check (1 s here) notices and follow-app re-routes
+  ...(['omni', 'ch2'] as const).flatMap((t) => at(FOLLOW_APP.name, stepsOf(FOLLOW_APP.steps, shape(t)), 'follow-app', t)),
 ];
+
+/** How soon the worker's re-check reads a follow-app case's app again. */
+const FOLLOW_RECHECK_MS = '1000';
 
 /** The one point a crash cannot be recovered from: the single-use OAuth grant code is spent. */
 export const UNRECOVERABLE = 'provision.exchangeGrant:after';
@@ -76,6 +82,9 @@ export interface CrashResult {
   recoveryMs: number;
   truthOk: boolean | null;
   leaked: string[];
+  /** follow-app: the upstream the add-on must end on (the app's new host), and what its gateway URL served at the end. */
+  followTo?: string;
+  served?: { status: number; host?: string };
 }
 
 /** When the case is over, by scenario. */
@@ -87,13 +96,14 @@ const DONE: Record<Scenario, (r: AddonRecord) => boolean> = {
   'plan-change': (r) => r.state === 'provisioned' && r.placement?.policyPlan === NEW_PLAN && !r.runs,
   move: (r) => r.state === 'provisioned' && r.placement?.target === 'ch2' && !r.retired && !r.next && !r.runs,
   retire: (r) => r.state === 'provisioned' && r.placement?.target === 'ch2' && !r.retired && !r.runs,
+  'follow-app': (r) => r.state === 'provisioned' && !!r.resources.upstreamChangedAt && !r.resources.followReason && !r.runs,
 };
 
 export async function crashCase(c: CrashPoint): Promise<CrashResult> {
   const step = c.point.split(':')[0].split('.').slice(1).join('-');
   const env = await startEnv(`crash-${c.scenario}-${c.target}-${step.toLowerCase()}-${c.point.endsWith('after') ? 'a' : 'b'}`, {
     deployDelayMs: 300,
-    config: { ANYPOINT_DEFAULT_TARGET: c.target, PLAN_TARGETS: 'premium:ch2' },
+    config: { ANYPOINT_DEFAULT_TARGET: c.target, PLAN_TARGETS: 'premium:ch2', ...(c.scenario === 'follow-app' ? { APP_RECHECK_INTERVAL_MS: FOLLOW_RECHECK_MS } : {}) },
   });
   const marker = path.join(os.tmpdir(), `aag-crash-${env.prefix}`);
   const extra = { CRASH_AT: c.point, CRASH_MARKER: marker };
@@ -105,7 +115,14 @@ export async function crashCase(c: CrashPoint): Promise<CrashResult> {
     const { uuid, status } = await env.provision({ plan: 'basic' });
     if (status !== 202) throw new Error(`provision answered ${status}`);
     let truthOk: boolean | null = null;
+    let followTo: string | undefined;
     const tokens = [];
+    if (c.scenario === 'follow-app') {
+      const rec = await env.waitFor(uuid, (r) => r.state === 'provisioned', 20_000, 'provisioned before the rename');
+      truthOk = truthOf(env, rec).ok;
+      tokens.push(...(await herokuTokensOf(env, [uuid])));
+      followTo = `https://${env.heroku.renameApp(uuid, `renamed-${c.target}-${uuid.slice(0, 8)}`).newHost}`;
+    }
     if (['deprovision', 'plan-change', 'move', 'retire'].includes(c.scenario)) {
       const rec = await env.waitFor(uuid, (r) => r.state === 'provisioned', 20_000, `provisioned before the ${c.scenario}`);
       truthOk = truthOf(env, rec).ok;
@@ -127,6 +144,17 @@ export async function crashCase(c: CrashPoint): Promise<CrashResult> {
     }
     // let the second worker settle (a duplicate delivery would show up as a second resource)
     await new Promise((r) => setTimeout(r, 300));
+    let served: CrashResult['served'];
+    if (c.scenario === 'follow-app' && final.placement?.proxyUrl) {
+      const g = await callGateway(final.placement.proxyUrl, '/after-crash');
+      let host: string | undefined;
+      try {
+        host = (JSON.parse(g.body) as { host?: string }).host;
+      } catch {
+        host = undefined;
+      }
+      served = { status: g.status, host };
+    }
     const inv = env.anypoint.inspect();
     const counts = countFor(inv, uuid);
     await w2.stop();
@@ -152,6 +180,8 @@ export async function crashCase(c: CrashPoint): Promise<CrashResult> {
       recoveryMs,
       truthOk,
       leaked,
+      followTo,
+      served,
     };
   } finally {
     for (const child of children) await child.stop(3_000);

@@ -214,6 +214,8 @@ export async function startEnv(
   const heroku = createHerokuSandbox({});
   const a = await anypoint.start(0);
   const h = await heroku.start(0);
+  // the apps' herokuapp.com hosts are served by the Heroku stand-in's router
+  anypoint.routeHosts('.herokuapp.com', h.routerUrl);
   const prefix = opts.prefix ?? uniquePrefix(`rel-${tag}`);
   const redisUrl = opts.redisUrl ?? REDIS_URL;
   const settings: Record<string, string> = {

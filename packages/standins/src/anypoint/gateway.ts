@@ -89,6 +89,20 @@ export class Gateway {
     this.server = http.createServer((req, res) => this.handleIngress(req, res));
   }
 
+  /** Hosts ending in a suffix (`.herokuapp.com`) are reached through the origin given (a stand-in's router). */
+  private readonly hostRoutes = new Map<string, URL>();
+
+  routeHosts(suffix: string, origin: string | null): void {
+    if (origin === null) this.hostRoutes.delete(suffix.toLowerCase());
+    else this.hostRoutes.set(suffix.toLowerCase(), new URL(origin));
+  }
+
+  private routeFor(hostname: string): URL | undefined {
+    const h = hostname.toLowerCase();
+    for (const [suffix, origin] of this.hostRoutes) if (h.endsWith(suffix)) return origin;
+    return undefined;
+  }
+
   listen(port: number): Promise<number> {
     return listenOn(this.server, port);
   }
@@ -149,11 +163,11 @@ export class Gateway {
       sendJson(res, 502, { error: 'The API instance of this proxy no longer exists' });
       return;
     }
-    this.serve(api, req, res, req.url ?? '/');
+    this.serve(api, req, res, req.url ?? '/', state.applicationUri(app));
   }
 
   /** The API's rate limit, then the upstream. */
-  private serve(api: ApiInstance, req: http.IncomingMessage, res: http.ServerResponse, rest: string): void {
+  private serve(api: ApiInstance, req: http.IncomingMessage, res: http.ServerResponse, rest: string, uri = api.endpoint.uri): void {
     const { state } = this;
     trackGatewayCall(state, api, req, res, rest);
     let policy: ApiPolicy | undefined;
@@ -175,7 +189,7 @@ export class Gateway {
       }
       if (rl.expose) extra = rl.headers;
     }
-    this.forward(req, res, new URL(api.endpoint.uri), rest, api.endpoint.responseTimeout ?? 30_000, extra);
+    this.forward(req, res, new URL(uri), rest, api.endpoint.responseTimeout ?? 30_000, extra);
   }
 
   /** Fixed windows per application; a changed policy (new limits) starts fresh windows. */
@@ -233,7 +247,6 @@ export class Gateway {
     extra: http.OutgoingHttpHeaders,
   ): void {
     const { state } = this;
-    const secure = target.protocol === 'https:';
     const basePath = target.pathname.replace(/\/+$/, '');
     const headers = stripHopByHop(req.headers);
     delete headers.host;
@@ -242,14 +255,18 @@ export class Gateway {
     headers['x-forwarded-host'] = req.headers.host ?? '';
     headers['x-forwarded-proto'] = 'http';
     headers.host = target.host;
-    const upstream = (secure ? https : http).request({
-      protocol: target.protocol,
-      hostname: target.hostname.replace(/^\[|\]$/g, ''),
-      port: target.port || (secure ? 443 : 80),
+    // a host the sandbox routes elsewhere (e.g. *.herokuapp.com → the Heroku stand-in's router), Host kept
+    const routed = this.routeFor(target.hostname);
+    const via = routed ?? target;
+    const viaSecure = via.protocol === 'https:';
+    const upstream = (viaSecure ? https : http).request({
+      protocol: via.protocol,
+      hostname: via.hostname.replace(/^\[|\]$/g, ''),
+      port: via.port || (viaSecure ? 443 : 80),
       method: req.method,
       path: `${basePath}${rest.startsWith('/') ? rest : `/${rest}`}`,
       headers,
-      agent: secure ? this.httpsAgent : this.httpAgent,
+      agent: viaSecure ? this.httpsAgent : this.httpAgent,
       lookup: localhostLookup as unknown as http.RequestOptions['lookup'],
     });
     let failed = false;

@@ -83,6 +83,11 @@ export interface AnypointSandbox {
   reset(): void;
   /** The gateway's analytics events (what the events export serves) and its knobs. */
   analytics: AnalyticsLog;
+  /**
+   * Upstreams whose host ends in `suffix` are reached through `origin` (null: no longer), the Host
+   * header kept: e.g. `.herokuapp.com` → the Heroku stand-in's router.
+   */
+  routeHosts(suffix: string, origin: string | null): void;
 }
 
 export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): AnypointSandbox {
@@ -231,5 +236,6 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
     configure,
     reset,
     analytics,
+    routeHosts: (suffix, origin) => gateway.routeHosts(suffix, origin),
   };
 }

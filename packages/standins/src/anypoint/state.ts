@@ -188,8 +188,20 @@ export class SandboxState {
   /** A CloudHub 2.0 proxy application's status, from the clock: APPLYING → APPLIED + RUNNING, or FAILED. */
   applicationStatus(a: AmcApplication, now = Date.now()): { status: string; applicationStatus: string } {
     if (a.outcome === 'never' || now < a.readyAt) return { status: 'APPLYING', applicationStatus: 'NOT_RUNNING' };
+    // a rolling redeploy: the old replica keeps running until the new one is up
+    if (a.pendingAt !== undefined && now < a.pendingAt) return { status: 'APPLYING', applicationStatus: 'RUNNING' };
     if (a.outcome === 'fail') return { status: 'FAILED', applicationStatus: 'NOT_RUNNING' };
     return { status: 'APPLIED', applicationStatus: 'RUNNING' };
+  }
+
+  /** The implementation URI a proxy application forwards to now (a finished redeploy's, else the one it started with). */
+  applicationUri(a: AmcApplication, now = Date.now()): string {
+    if (a.pendingUri !== undefined && a.pendingAt !== undefined && now >= a.pendingAt) {
+      a.uri = a.pendingUri;
+      a.pendingUri = undefined;
+      a.pendingAt = undefined;
+    }
+    return a.uri;
   }
 
   /** Since when the API instance serves (epoch ms; its gateway's readiness and go-live, or its proxy's start); null when it has no deployment. */

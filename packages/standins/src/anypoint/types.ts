@@ -214,6 +214,11 @@ export interface AmcApplication {
   readyAt: number;
   outcome: Outcome;
   publicUrl: string;
+  /** The implementation URI the running proxy forwards to: read from its API instance when it (re)deploys. */
+  uri: string;
+  /** A redeploy under way (rolling: the old replica serves `uri` until `pendingAt`, then `pendingUri`). */
+  pendingUri?: string;
+  pendingAt?: number;
 }
 
 export interface GatewayView {

@@ -7,6 +7,8 @@ import { contractGuard } from '../contract';
 import { DuplicateAddonError, HerokuStore } from './store';
 import { Faults, errorIdFor } from './faults';
 import { LogInputs, type LogLine } from './logs';
+import { Router, Webhooks, type WebhookDelivery, type WebhookEvent } from './webhooks';
+import type { AppRecord } from './store';
 import type {
   AddonAction,
   CreateAddonInput,
@@ -30,6 +32,7 @@ export type {
   SandboxAddonState,
 } from './types';
 export type { LogLine } from './logs';
+export { Webhooks, PARTNER_INCLUDES, type WebhookDelivery, type WebhookSubscription } from './webhooks';
 
 /**
  * A local stand-in for Heroku's side of the add-on protocol: the OAuth token endpoint
@@ -50,7 +53,8 @@ export interface HerokuSandbox {
   app: Express;
   /** Contract violations of the requests received and the answers given. */
   violations: ViolationLog;
-  start(port?: number): Promise<{ url: string }>;
+  /** Listens on 127.0.0.1:port (0 = random); `routerUrl` is Heroku's router (apps by Host header). */
+  start(port?: number): Promise<{ url: string; routerUrl: string }>;
   close(): Promise<void>;
   createAddon(input: CreateAddonInput): ProvisionRequestBody;
   mintGrant(uuid: string): OAuthGrant;
@@ -64,6 +68,18 @@ export interface HerokuSandbox {
   logs(uuid: string): LogLine[];
   refuseLogInput(uuid: string, status: number | null): void;
   logInputs: LogInputs;
+  /** `heroku apps:rename` of the add-on's app: a new herokuapp.com host, the old one gone; webhooks told (api:app update). */
+  renameApp(uuid: string, newName: string): { oldHost?: string; newHost?: string; deliveries: WebhookDelivery[] };
+  /** `heroku domains:add|remove` on the add-on's app; webhooks told (api:domain create|destroy). */
+  addDomain(uuid: string, hostname: string): { deliveries: WebhookDelivery[] };
+  removeDomain(uuid: string, hostname: string): { deliveries: WebhookDelivery[] };
+  /** The hosts of the add-on's app (its domains). */
+  hostsOf(uuid: string): { hostname: string; kind: string }[];
+  /** Every webhook call of the Platform API answers `status` (403: not enabled for this partner), or works again (null). */
+  refuseWebhooks(status: number | null): void;
+  webhooks: Webhooks;
+  /** Requests Heroku's router got for a host. */
+  routerHits(host: string): number;
 }
 
 const PLATFORM_MEDIA_HINT =
@@ -137,6 +153,53 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
   });
   const faults = new Faults();
   const logInputs = new LogInputs();
+  const webhooks = new Webhooks({ retryDelayMs: opts.webhookRetryDelayMs ?? 1000, maxAttempts: opts.webhookMaxAttempts ?? 180, now });
+  const router = new Router((host) => store.appByHost(host));
+
+  const appView = (app: AppRecord) => {
+    const heroku = app.domains.find((d) => d.kind === 'heroku');
+    return {
+      id: app.id,
+      name: app.name,
+      owner: { id: app.owner.id, email: app.owner.email },
+      created_at: app.createdAt,
+      updated_at: app.createdAt,
+      region: { name: app.region.includes('eu-') ? 'eu' : 'us' },
+      stack: { name: 'heroku-24' },
+      web_url: heroku ? `https://${heroku.hostname}/` : null,
+    };
+  };
+  const domainView = (app: AppRecord, d: AppRecord['domains'][number]) => ({
+    acm_status: null,
+    acm_status_reason: null,
+    app: { id: app.id, name: app.name },
+    cname: d.cname,
+    created_at: d.createdAt,
+    hostname: d.hostname,
+    id: d.id,
+    kind: d.kind,
+    sni_endpoint: null,
+    status: d.status,
+    updated_at: d.createdAt,
+  });
+  const appOfAddon = (uuid: string): AppRecord => {
+    const app = store.appOf(uuid);
+    if (!app) throw new Error(`unknown add-on ${uuid}`);
+    return app;
+  };
+  const tell = (app: AppRecord, event: WebhookEvent) => webhooks.emit(store.addonsOfApp(app.id), event);
+  const renameApp = (uuid: string, newName: string) => {
+    const r = store.renameApp(appOfAddon(uuid).id, newName);
+    if (typeof r === 'string') throw new Error(r);
+    const newHost = r.app.domains.find((d) => d.kind === 'heroku')?.hostname;
+    const deliveries = tell(r.app, { include: 'api:app', resource: 'app', action: 'update', data: appView(r.app), previousData: { name: r.before.name } });
+    return { oldHost: r.before.host, newHost, deliveries };
+  };
+  const changeDomain = (uuid: string, hostname: string, add: boolean) => {
+    const r = add ? store.addDomain(appOfAddon(uuid).id, hostname) : store.removeDomain(appOfAddon(uuid).id, hostname);
+    if (typeof r === 'string') throw new Error(r);
+    return { deliveries: tell(r.app, { include: 'api:domain', resource: 'domain', action: add ? 'create' : 'destroy', data: domainView(r.app, r.domain) }) };
+  };
   let recorded: RecordedCall[] = [];
   let server: http.Server | undefined;
   let startedUrl: string | undefined;
@@ -299,6 +362,56 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
     if (!logInputs.refuse(req.params.uuid, status)) return fail(res, 404, 'not_found', 'Couldn\'t find that add-on.');
     res.json({ refuse: status });
   });
+  control.post('/addons/:uuid/rename', (req, res) => {
+    const name = (req.body as { name?: unknown } | undefined)?.name;
+    if (typeof name !== 'string') return fail(res, 400, 'bad_request', 'name is required');
+    if (!store.view(req.params.uuid)) return fail(res, 404, 'not_found', 'Couldn\'t find that add-on.');
+    try {
+      const r = renameApp(req.params.uuid, name);
+      res.json({ app: name, oldHost: r.oldHost, newHost: r.newHost, deliveries: r.deliveries.length });
+    } catch (e) {
+      fail(res, 422, 'invalid_params', (e as Error).message);
+    }
+  });
+  control.post('/addons/:uuid/domains', (req, res) => {
+    const hostname = (req.body as { hostname?: unknown } | undefined)?.hostname;
+    if (typeof hostname !== 'string') return fail(res, 400, 'bad_request', 'hostname is required');
+    if (!store.view(req.params.uuid)) return fail(res, 404, 'not_found', 'Couldn\'t find that add-on.');
+    try {
+      res.status(201).json({ hostname, deliveries: changeDomain(req.params.uuid, hostname, true).deliveries.length });
+    } catch (e) {
+      fail(res, 422, 'invalid_params', (e as Error).message);
+    }
+  });
+  control.delete('/addons/:uuid/domains/:hostname', (req, res) => {
+    if (!store.view(req.params.uuid)) return fail(res, 404, 'not_found', 'Couldn\'t find that add-on.');
+    try {
+      res.json({ hostname: req.params.hostname, deliveries: changeDomain(req.params.uuid, req.params.hostname, false).deliveries.length });
+    } catch (e) {
+      fail(res, 422, 'invalid_params', (e as Error).message);
+    }
+  });
+  control.get('/addons/:uuid/domains', (req, res) => {
+    if (!store.view(req.params.uuid)) return fail(res, 404, 'not_found', 'Couldn\'t find that add-on.');
+    res.json(appOfAddon(req.params.uuid).domains.map((d) => ({ hostname: d.hostname, kind: d.kind })));
+  });
+  control.get('/addons/:uuid/webhooks', (req, res) => {
+    res.json({ subscriptions: webhooks.list(req.params.uuid).map((w) => webhooks.view(w)), deliveries: webhooks.deliveries(req.params.uuid) });
+  });
+  control.post('/addons/:uuid/webhooks/test-delivery', async (req, res) => {
+    const b = (req.body ?? {}) as { tamper?: unknown; eventId?: unknown };
+    if (b.tamper !== undefined && b.tamper !== 'signature' && b.tamper !== 'authorization' && b.tamper !== 'body') return fail(res, 400, 'bad_request', 'tamper must be signature, authorization or body');
+    if (b.eventId !== undefined && typeof b.eventId !== 'string') return fail(res, 400, 'bad_request', 'eventId must be a string');
+    const r = await webhooks.deliverOnce(req.params.uuid, { tamper: b.tamper as 'signature' | undefined, eventId: b.eventId as string | undefined });
+    if (!r) return fail(res, 404, 'not_found', 'The add-on has no webhook subscription.');
+    res.json(r);
+  });
+  control.post('/webhooks/refuse', (req, res) => {
+    const status = (req.body as { status?: unknown } | undefined)?.status;
+    if (status !== null && (typeof status !== 'number' || status < 400 || status > 599)) return fail(res, 400, 'bad_request', 'status must be 400-599, or null');
+    webhooks.refused = status;
+    res.json({ status });
+  });
   app.use('/__sandbox', control);
   // logplex's log input: after the fault rules, before the Platform API's contract check
   app.use(logInputs.router(now));
@@ -456,40 +569,56 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
     res.json(store.platformView(a));
   });
 
+  // add-on webhooks: the partner's own add-on only; refused as a whole while the feature is off
+  const webhookAddon = (req: Request, res: Response) => {
+    const a = ownAddon(req, res);
+    if (!a) return undefined;
+    if (webhooks.refused !== null) {
+      fail(res, webhooks.refused, errorIdFor(webhooks.refused), 'Add-on webhooks are not enabled for this add-on service.');
+      return undefined;
+    }
+    if (a.state === 'deprovisioned') {
+      fail(res, 404, 'not_found', 'Couldn\'t find that add-on.', { resource: 'addon' });
+      return undefined;
+    }
+    return a;
+  };
+  app.post('/addons/:addon/webhooks', (req, res) => {
+    const a = webhookAddon(req, res);
+    if (!a) return;
+    const problem = webhooks.check(req.body, a.uuid);
+    if (problem) return fail(res, 422, 'invalid_params', problem);
+    res.status(201).json(webhooks.view(webhooks.create(a.uuid, a.name, req.body as Record<string, unknown>)));
+  });
+  app.get('/addons/:addon/webhooks', (req, res) => {
+    const a = webhookAddon(req, res);
+    if (a) res.json(webhooks.list(a.uuid).map((w) => webhooks.view(w)));
+  });
+  app.get('/addons/:addon/webhooks/:id', (req, res) => {
+    const a = webhookAddon(req, res);
+    if (!a) return;
+    const w = webhooks.get(a.uuid, String(req.params.id));
+    if (!w) return fail(res, 404, 'not_found', 'Couldn\'t find that webhook.', { resource: 'webhook' });
+    res.json(webhooks.view(w));
+  });
+  app.delete('/addons/:addon/webhooks/:id', (req, res) => {
+    const a = webhookAddon(req, res);
+    if (!a) return;
+    const w = webhooks.delete(a.uuid, String(req.params.id));
+    if (!w) return fail(res, 404, 'not_found', 'Couldn\'t find that webhook.', { resource: 'webhook' });
+    res.json(webhooks.view(w));
+  });
+
   app.get('/apps/:app', (req, res) => {
     const target = ownApp(req, res);
     if (!target) return;
-    const heroku = target.domains.find((d) => d.kind === 'heroku');
-    res.json({
-      id: target.id,
-      name: target.name,
-      owner: { id: target.owner.id, email: target.owner.email },
-      created_at: target.createdAt,
-      updated_at: target.createdAt,
-      region: { name: target.region.includes('eu-') ? 'eu' : 'us' },
-      stack: { name: 'heroku-24' },
-      web_url: heroku ? `https://${heroku.hostname}/` : null,
-    });
+    res.json(appView(target));
   });
 
   app.get('/apps/:app/domains', (req, res) => {
     const target = ownApp(req, res);
     if (!target) return;
-    res.json(
-      target.domains.map((d) => ({
-        acm_status: null,
-        acm_status_reason: null,
-        app: { id: target.id, name: target.name },
-        cname: d.cname,
-        created_at: d.createdAt,
-        hostname: d.hostname,
-        id: d.id,
-        kind: d.kind,
-        sni_endpoint: null,
-        status: d.status,
-        updated_at: d.createdAt,
-      })),
-    );
+    res.json(target.domains.map((d) => domainView(target, d)));
   });
 
   app.use((_req: Request, res: Response) => {
@@ -508,6 +637,8 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
     store.reset();
     faults.clear();
     logInputs.reset();
+    webhooks.reset();
+    router.reset();
     recorded = [];
   }
 
@@ -523,14 +654,17 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
           s.off('error', reject);
           server = s;
           const { port: p } = s.address() as AddressInfo;
-          startedUrl = `http://127.0.0.1:${p}`;
-          resolve({ url: startedUrl });
+          const url = `http://127.0.0.1:${p}`;
+          startedUrl = url;
+          router.listen().then((routerUrl) => resolve({ url, routerUrl }), reject);
         });
       });
     },
-    close() {
+    async close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      webhooks.close();
+      await router.close();
       const s = server;
       server = undefined;
       startedUrl = undefined;
@@ -551,5 +685,14 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
     logs: (uuid) => logInputs.appLines(logInputs.appOf(uuid) ?? ''),
     refuseLogInput: (uuid, status) => void logInputs.refuse(uuid, status),
     logInputs,
+    renameApp: (uuid, name) => renameApp(uuid, name),
+    addDomain: (uuid, hostname) => changeDomain(uuid, hostname, true),
+    removeDomain: (uuid, hostname) => changeDomain(uuid, hostname, false),
+    hostsOf: (uuid) => appOfAddon(uuid).domains.map((d) => ({ hostname: d.hostname, kind: d.kind })),
+    refuseWebhooks: (status) => {
+      webhooks.refused = status;
+    },
+    webhooks,
+    routerHits: (host) => router.hitsOf(host),
   };
 }

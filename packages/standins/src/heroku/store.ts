@@ -190,6 +190,71 @@ export class HerokuStore {
     return id ? this.apps.get(id) : undefined;
   }
 
+  /** The add-ons attached to an app (its own). */
+  addonsOfApp(appId: string): string[] {
+    return [...this.addons.values()].filter((a) => a.appId === appId).map((a) => a.uuid);
+  }
+
+  /** The app serving a host (one of its domains), if any. */
+  appByHost(host: string): AppRecord | undefined {
+    const h = host.toLowerCase().replace(/\.$/, '');
+    for (const app of this.apps.values()) if (app.domains.some((d) => d.hostname === h)) return app;
+    return undefined;
+  }
+
+  /**
+   * `heroku apps:rename`: a new name and a new herokuapp.com host; the old host no longer exists.
+   * Returns the app before and after, or an error message.
+   */
+  renameApp(idOrName: string, newName: string): { before: { name: string; host?: string }; app: AppRecord } | string {
+    const app = this.findApp(idOrName);
+    if (!app) return `unknown app ${idOrName}`;
+    if (!/^[a-z][a-z0-9-]{1,28}[a-z0-9]$/.test(newName)) return 'Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.';
+    if (this.appIdByName.has(newName) && this.appIdByName.get(newName) !== app.id) return 'Name is already taken';
+    const heroku = app.domains.find((d) => d.kind === 'heroku');
+    const before = { name: app.name, host: heroku?.hostname };
+    this.appIdByName.delete(app.name);
+    app.name = newName;
+    this.appIdByName.set(newName, app.id);
+    if (heroku) {
+      heroku.id = randomUUID();
+      heroku.hostname = `${newName}-${hex(6)}.herokuapp.com`;
+      heroku.createdAt = this.iso();
+    }
+    return { before, app };
+  }
+
+  /** `heroku domains:add`: a custom domain (or a herokuapp.com one given back). */
+  addDomain(idOrName: string, hostname: string): { app: AppRecord; domain: DomainRecord } | string {
+    const app = this.findApp(idOrName);
+    if (!app) return `unknown app ${idOrName}`;
+    const h = hostname.toLowerCase().replace(/\.$/, '');
+    if (!/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(h)) return `hostname ${hostname} is not valid`;
+    if (this.appByHost(h)) return `${h} is already in use`;
+    const herokuHost = h.endsWith('.herokuapp.com');
+    const domain: DomainRecord = {
+      id: randomUUID(),
+      hostname: h,
+      kind: herokuHost ? 'heroku' : 'custom',
+      cname: herokuHost ? null : `${pick(ADJECTIVES)}-${pick(NOUNS)}-${hex(4)}.herokudns.com`,
+      status: herokuHost ? 'none' : 'succeeded',
+      createdAt: this.iso(),
+    };
+    app.domains.push(domain);
+    return { app, domain };
+  }
+
+  /** `heroku domains:remove` (a herokuapp.com host too: as `domains:disable` does). */
+  removeDomain(idOrName: string, hostname: string): { app: AppRecord; domain: DomainRecord } | string {
+    const app = this.findApp(idOrName);
+    if (!app) return `unknown app ${idOrName}`;
+    const h = hostname.toLowerCase().replace(/\.$/, '');
+    const i = app.domains.findIndex((d) => d.hostname === h);
+    if (i < 0) return `${h} is not a domain of ${app.name}`;
+    const [domain] = app.domains.splice(i, 1);
+    return { app, domain };
+  }
+
   appOf(addonUuid: string): AppRecord | undefined {
     const a = this.addons.get(addonUuid);
     return a ? this.apps.get(a.appId) : undefined;

@@ -27,6 +27,9 @@ export interface HerokuSandboxOptions {
   now?: () => number;
   /** How many calls to keep for `calls()`. Default 20000. */
   maxCalls?: number;
+  /** Add-on webhooks (`sync`): the wait between two tries of a delivery (default 1000 ms) and the tries at most (default 180, Heroku's figure). */
+  webhookRetryDelayMs?: number;
+  webhookMaxAttempts?: number;
 }
 
 export interface OAuthGrant {

@@ -268,6 +268,26 @@ export function registerApiManager(app: Express, ctx: Ctx): void {
     res.json(state.apiView(findApi(req)));
   });
 
+  // an update of the instance: the fields given replace the instance's (endpoint fields one by one)
+  app.patch(`${API_BASE}/:apiId`, (req, res) => {
+    const api = findApi(req);
+    const body = isObject(req.body) ? req.body : undefined;
+    if (!body) throw new HttpError(400, 'A JSON body is required');
+    if (body.instanceLabel !== undefined) {
+      if (body.instanceLabel !== null && (typeof body.instanceLabel !== 'string' || body.instanceLabel.length > 255)) {
+        throw new HttpError(400, 'instanceLabel must be a string of at most 255 characters');
+      }
+    }
+    if (body.endpoint !== undefined) {
+      if (!isObject(body.endpoint)) throw new HttpError(400, 'endpoint must be an object');
+      api.endpoint = parseEndpoint({ ...api.endpoint, ...body.endpoint });
+    }
+    if (body.instanceLabel !== undefined) api.instanceLabel = body.instanceLabel as string | null;
+    if (typeof body.description === 'string') api.description = body.description;
+    api.updatedDate = iso();
+    res.json(state.apiView(api));
+  });
+
   app.delete(`${API_BASE}/:apiId`, (req, res) => {
     const api = findApi(req);
     state.apis.delete(api.id);

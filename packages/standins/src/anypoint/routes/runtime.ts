@@ -104,6 +104,7 @@ export function registerRuntime(app: Express, ctx: Ctx): void {
         readyAt: now + state.config.deployDelayMs,
         outcome: state.config.neverReady ? 'never' : state.config.failDeployments ? 'fail' : 'start',
         publicUrl: `http://${name}.localhost:${state.gatewayPort}`,
+        uri: api.endpoint.uri,
       };
       state.applications.set(name, proxy);
     } else {
@@ -125,6 +126,25 @@ export function registerRuntime(app: Express, ctx: Ctx): void {
     };
     api.updatedDate = iso(now);
     res.status(201).json(deploymentBody(d));
+  });
+
+  // a redeploy: a CH2 proxy restarts (rolling) and reads its instance's implementation URI again; a
+  // managed gateway (HY) applies instance changes on its own, so the redeploy changes nothing there
+  app.patch(`${DEPLOY_BASE}/:deploymentId`, (req, res) => {
+    const api = findApi(req);
+    const d = findDeployment(req);
+    const body = isObject(req.body) ? req.body : {};
+    if (body.type !== undefined && body.type !== d.type) throw new HttpError(400, `type ${String(body.type)} does not match the deployment's type ${d.type}`);
+    const now = Date.now();
+    if (d.type === 'CH2') {
+      const app = d.applicationName ? state.applications.get(d.applicationName) : undefined;
+      if (!app) throw new HttpError(404, `Application of deployment ${d.id} not found`);
+      state.applicationUri(app, now);
+      app.pendingUri = api.endpoint.uri;
+      app.pendingAt = now + state.config.deployDelayMs;
+    }
+    d.updatedDate = iso(now);
+    res.json(deploymentBody(d));
   });
 
   app.get(DEPLOY_BASE, (req, res) => {
