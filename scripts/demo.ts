@@ -10,6 +10,7 @@
  * gateway remains. `ch2`: one add-on on a dedicated CloudHub 2.0 proxy; at the end nothing remains.
  * Exits 0 only when every stage worked.
  */
+import manifest from '../addon-manifest.json';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -136,7 +137,7 @@ async function main() {
 
   // 1. stand-ins and a small upstream app (the platform's waits shortened: a gateway in 1.5 s, an API live in 0.3 s, a proxy in 1.5 s)
   const anypoint = createAnypointSandbox({ gatewayCreateDelayMs: 1500, apiGoLiveDelayMs: 300, deployDelayMs: 1500 });
-  const heroku = createHerokuSandbox({});
+  const heroku = createHerokuSandbox({ configVars: manifest.api.config_vars });
   const a = await anypoint.start(0);
   const h = await heroku.start(0);
   const upstream = http.createServer((req, res) => {

@@ -10,6 +10,7 @@ import { securityHeaders } from './http/security';
 import { assetRoutes } from './http/assets';
 import { herokuRoutes } from './http/heroku';
 import { ssoRoutes, type SsoHooks } from './http/sso';
+import { consoleRoutes } from './http/console';
 import { healthRoutes, type HealthDeps } from './http/health';
 import { notFound } from './http/errors';
 import { checkUpstream, type HostResolver, systemResolver, upstreamPolicy } from './clients/dns';
@@ -69,6 +70,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(healthRoutes({ readiness: deps.readiness }));
   app.use(herokuRoutes(commandDeps, auth));
   app.use(ssoRoutes(commandDeps, deps.sessions, deps.config, deps.sso, deps.traffic));
+  app.use(consoleRoutes(commandDeps, deps.sessions, deps.config));
   app.use(assetRoutes());
   deps.extra?.(app);
   app.get('/', (_req, res) => {

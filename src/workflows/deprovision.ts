@@ -13,6 +13,8 @@ function tombstone(rec: AddonRecord, run: RunState, now: Date): AddonRecord {
     herokuTokensSealed: undefined,
     oauthGrantSealed: undefined,
     logInputUrlSealed: undefined,
+    originSecretSealed: undefined,
+    keyRevealSealed: undefined,
     resources: { ...rec.resources, configuredUrl: undefined },
   };
 }

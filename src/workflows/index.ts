@@ -8,6 +8,7 @@ import { MOVE } from './move';
 import { PLAN_CHANGE } from './plan-change';
 import { PROVISION } from './provision';
 import { RETIRE } from './retire';
+import { POLICY } from './boundary';
 
 export * from './deps';
 export { PROVISION } from './provision';
@@ -15,13 +16,14 @@ export { DEPROVISION } from './deprovision';
 export { PLAN_CHANGE } from './plan-change';
 export { MOVE } from './move';
 export { RETIRE } from './retire';
+export { POLICY, newOriginSecret } from './boundary';
 export { GATEWAY, GATEWAY_REMOVE, type GatewayWorkflow } from './gateway';
 export { TEARDOWN } from './teardown';
 export { guardUpstream, WORKER_RESOLVE_TIMEOUT_MS } from './upstream';
 
 /** Every workflow of an add-on, by name (each has its queue). */
 export const ADDON_WORKFLOWS: Readonly<Record<string, AddonWorkflow>> = Object.fromEntries(
-  [PROVISION, DEPROVISION, PLAN_CHANGE, MOVE, RETIRE].map((wf) => [wf.name, wf]),
+  [PROVISION, DEPROVISION, PLAN_CHANGE, MOVE, RETIRE, POLICY].map((wf) => [wf.name, wf]),
 );
 
 /** Every workflow of a shared gateway slot, by name. */

@@ -9,6 +9,7 @@ import { TARGET_STEPS } from '../targets';
 import { setConfigVars } from './config-vars';
 import { type AddonStep, type AddonWorkflow, made, platformFor } from './deps';
 import { guardUpstream } from './upstream';
+import { makeOriginSecret, withBoundary } from './boundary';
 import { reportFailure, TEARDOWN } from './teardown';
 
 /**
@@ -143,7 +144,8 @@ export const PROVISION: AddonWorkflow = {
     checkLimits,
     createAsset,
     choosePlacement,
-    ...TARGET_STEPS[rec.placement?.target ?? rec.target].place('placement'),
+    makeOriginSecret,
+    ...withBoundary(TARGET_STEPS[rec.placement?.target ?? rec.target].place('placement'), 'placement'),
     setConfigVars('placement'),
     reportProvisioned,
   ],
@@ -167,6 +169,8 @@ export const PROVISION: AddonWorkflow = {
       leftovers: run.leftovers,
       herokuTokensSealed: undefined,
       logInputUrlSealed: undefined,
+      originSecretSealed: undefined,
+      keyRevealSealed: undefined,
     };
   },
 };

@@ -12,6 +12,7 @@ import type { AddonStore } from '../../src/store/addons';
 import { startWeb, startWorker, type Web, type WorkerProcess } from '../../src/start';
 import { createAnypointSandbox, type AnypointSandbox } from '@aag/standins';
 import { createHerokuSandbox, type HerokuSandbox } from '@aag/standins';
+import manifest from '../../addon-manifest.json';
 import { basic, deletePrefix, LogCapture, testConfig, uniquePrefix } from './context';
 
 /**
@@ -59,7 +60,8 @@ export async function startStack(tag: string, opts: StackOptions = {}): Promise<
     gatewayApiLimit: opts.gatewayApiLimit,
     seed: opts.seed ?? 42,
   });
-  const heroku = createHerokuSandbox({});
+  // the config vars the manifest declares (the origin secret's two among them)
+  const heroku = createHerokuSandbox({ configVars: manifest.api.config_vars });
   const a = await anypoint.start(0);
   const h = await heroku.start(0);
   const prefix = uniquePrefix(tag);

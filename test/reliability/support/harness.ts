@@ -4,6 +4,7 @@
  * the secret scan. Every wait here is bounded in time; every process started here is tracked and
  * stopped by `stopAll()`.
  */
+import manifest from '../../../addon-manifest.json';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -211,7 +212,7 @@ export async function startEnv(
     gatewayApiLimit: opts.gatewayApiLimit,
     seed: opts.seed ?? 7,
   });
-  const heroku = createHerokuSandbox({});
+  const heroku = createHerokuSandbox({ configVars: manifest.api.config_vars });
   const a = await anypoint.start(0);
   const h = await heroku.start(0);
   const prefix = opts.prefix ?? uniquePrefix(`rel-${tag}`);
