@@ -168,7 +168,11 @@ function renderPolicies(rec: AddonRecord, ctx: DashboardContext): string {
         b.keys.length ? consoleForm(`/dashboard/${id}/enforcement`, ctx.csrf, '<input type="hidden" name="enforcement" value="on"><button type="submit">Require keys</button>') : ''
       }`;
   const cors = s.cors;
-  return `<section id="policies"><h2>Who may call</h2>${under}${failure}${reveal}
+  const changes = rec.timeline.filter((e) => e.workflow === 'policy' && e.step === 'policy.record' && e.message).slice(-5).reverse();
+  const history = changes.length
+    ? `<h3>Recent changes</h3><ul data-testid="policy-history">${changes.map((e) => `<li>${esc(e.at.slice(0, 19).replace('T', ' '))} UTC: ${esc(e.message)}</li>`).join('')}</ul>`
+    : '';
+  return `<section id="policies"><h2>Who may call</h2>${under}${failure}${reveal}${history}
 <h3>Origin secret</h3>
 <p>The gateway adds <code>${ORIGIN_SECRET_HEADER}</code> to every request it forwards; your app refuses requests whose header does not match
 <code>${ORIGIN_SECRET_VAR}</code> (or <code>${ORIGIN_SECRET_PREVIOUS_VAR}</code> during a rotation), so nobody can skip the gateway.</p>

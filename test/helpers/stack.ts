@@ -151,11 +151,14 @@ export function callGateway(proxyUrl: string, path = '/', headers: Record<string
   });
 }
 
-/** A tiny upstream app on loopback: answers JSON with the path it got. */
-export async function startUpstream(): Promise<{ url: string; hits: () => number; close(): Promise<void> }> {
+/** A tiny upstream app on loopback: answers JSON with the path it got; keeps the origin secret header of each request. */
+export async function startUpstream(): Promise<{ url: string; hits: () => number; secrets: () => (string | undefined)[]; close(): Promise<void> }> {
   let hits = 0;
+  const secrets: (string | undefined)[] = [];
   const server = http.createServer((req, res) => {
     hits++;
+    const s = req.headers['x-anypoint-gateway-secret'];
+    secrets.push(Array.isArray(s) ? s.join(',') : s);
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify({ ok: true, path: req.url }));
   });
@@ -164,6 +167,7 @@ export async function startUpstream(): Promise<{ url: string; hits: () => number
   return {
     url: `http://127.0.0.1:${port}`,
     hits: () => hits,
+    secrets: () => secrets,
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
