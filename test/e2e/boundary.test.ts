@@ -108,6 +108,7 @@ describe.each(['omni', 'ch2'] as const)('on the %s target', (target) => {
     expect(app.seen().at(-1)).toBe(config.ANYPOINT_API_GATEWAY_ORIGIN_SECRET);
     expect(after.timeline.some((e) => e.workflow === 'policy' && /origin secret rotated \(by dev@example\.com\)/.test(e.message ?? ''))).toBe(true);
     expect(JSON.stringify(after)).not.toContain(config.ANYPOINT_API_GATEWAY_ORIGIN_SECRET);
+    for (const secret of [first, config.ANYPOINT_API_GATEWAY_ORIGIN_SECRET]) expect(stack.logs.text()).not.toContain(secret);
     expect(JSON.stringify(await stack.jobs.queue('policy').getJobs(['completed', 'failed', 'waiting', 'delayed', 'active']))).not.toContain(config.ANYPOINT_API_GATEWAY_ORIGIN_SECRET);
   });
 
@@ -127,6 +128,7 @@ describe.each(['omni', 'ch2'] as const)('on the %s target', (target) => {
     expect(clientSecret).toBeTruthy();
     expect((await dashboard(stack, s, rec.uuid)).text).not.toContain(clientSecret!);
     expect(JSON.stringify(await stack.store.get(rec.uuid))).not.toContain(clientSecret!);
+    expect(stack.logs.text()).not.toContain(clientSecret!);
 
     expect((await callGateway(url)).status).toBe(401);
     expect((await callGateway(url, '/', { client_id: clientId!, client_secret: 'wrong' })).status).toBe(401);
