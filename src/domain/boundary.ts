@@ -196,7 +196,7 @@ export function parseKeyName(raw: unknown): Parsed<string> {
   const s = typeof raw === 'string' ? raw.trim() : '';
   if (!s) return { ok: false, message: 'give the key a name' };
   if (s.length > KEY_NAME_MAX) return { ok: false, message: `a key name has at most ${KEY_NAME_MAX} characters` };
-  if (/[\u0000-\u001f\u007f]/.test(s)) return { ok: false, message: 'a key name cannot hold control characters' };
+  if ([...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return { ok: false, message: 'a key name cannot hold control characters' };
   return { ok: true, value: s };
 }
 

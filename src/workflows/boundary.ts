@@ -109,7 +109,6 @@ async function bringPlacement(deps: WorkflowDeps, rec: AddonRecord, p: Placement
   const keep = new Set(Object.values(contracts));
   const appIds = new Set(boundaryOf(rec).keys.map((k) => k.applicationId).filter((id): id is string => !!id));
   for (const c of existing) if (!keep.has(c.id) && c.applicationId && appIds.has(c.applicationId)) await deps.anypoint.clientApps.deleteContract(apiId, c.id);
-  for (const [, id] of Object.entries(p.contracts ?? {})) if (!keep.has(id) && !existing.some((c) => c.id === id)) await deps.anypoint.clientApps.deleteContract(apiId, id);
   return { policies, contracts };
 }
 
