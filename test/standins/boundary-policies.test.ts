@@ -4,6 +4,7 @@
  * and enforced at the gateway once live, changed and removed in place.
  */
 import { APIS, APPS, client, gw, liveApi, policy, sleep, startKit, type Client, type Kit, type LiveApi, type Target } from './boundary-kit';
+import request from 'supertest';
 import { MULESOFT_POLICY_GROUP_ID } from '@aag/standins';
 
 let kit: Kit;
@@ -210,6 +211,24 @@ describe.each(TARGETS)('at the gateway (%s)', (target) => {
     expect((await gw(api.proxyUrl, '/items', { headers: { origin: 'https://evil.example' } })).headers['access-control-allow-origin']).toBe('*');
     await c.del(`${APIS}/${api.apiId}/policies/${id}`).expect(204);
     expect((await gw(api.proxyUrl, '/items', { headers: { origin: 'https://evil.example' } })).headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('what the platform reports of refusals', () => {
+  it('counts 401 and 403 refusals and records them as BLOCKED analytics events naming the policy', async () => {
+    const api = await liveApi(kit, c, 'reported', 'omni');
+    await apply(api, 'client-id-enforcement', {});
+    expect((await gw(api.proxyUrl, '/no-key')).status).toBe(401);
+    const ip = await apply(api, 'ip-allowlist', { ips: ['192.0.2.0/24'] });
+    expect((await gw(api.proxyUrl, '/far-away', { headers: { 'x-forwarded-for': '198.51.100.1' } })).status).toBe(403);
+    await c.del(`${APIS}/${api.apiId}/policies/${ip}`).expect(204);
+    const calls = await request(kit.url).get('/__sandbox/calls').expect(200);
+    expect(calls.body.gateway).toMatchObject({ unauthorized: 1, ipRefused: 1, forwarded: 0 });
+    const events = kit.sb.analytics.query(0, Date.now() + 1, 100, () => true);
+    expect(events.map((e) => [e['Resource Path'], e['Status Code'], e['Request Outcome'], e['Violated Policy Name']])).toEqual([
+      ['/no-key', 401, 'BLOCKED', 'Client ID Enforcement'],
+      ['/far-away', 403, 'BLOCKED', 'IP Allowlist'],
+    ]);
   });
 });
 
