@@ -4,6 +4,7 @@
  * and enforced at the gateway once live, changed and removed in place.
  */
 import { APIS, APPS, client, gw, liveApi, policy, sleep, startKit, type Client, type Kit, type LiveApi, type Target } from './boundary-kit';
+import request from 'supertest';
 import { MULESOFT_POLICY_GROUP_ID } from '@aag/standins';
 
 let kit: Kit;
@@ -21,7 +22,7 @@ beforeEach(async () => {
 
 const TARGETS: Target[] = ['ch2', 'omni'];
 const SECRET_HEADER = 'x-anypoint-gateway-secret';
-const BOUNDARY = ['header-injection', 'client-id-enforcement', 'ip-allowlist', 'cors'];
+const BOUNDARY = ['header-injection', 'header-removal', 'client-id-enforcement', 'ip-allowlist', 'cors'];
 
 async function apply(api: LiveApi, assetId: string, cfg: Record<string, unknown>): Promise<number> {
   return (await c.post(`${APIS}/${api.apiId}/policies`).send(policy(assetId, cfg)).expect(201)).body.id as number;
@@ -55,6 +56,8 @@ describe('configuration checks', () => {
     ['header-injection', { inboundHeaders: [{ key: 'bad header', value: 'v' }] }, /inboundHeaders\[0\]\.key/],
     ['header-injection', { inboundHeaders: [{ key: 'X-A', value: 'a\r\nX-B: b' }] }, /CR, LF/],
     ['header-injection', { headers: [] }, /unknown field "headers"/],
+    ['header-removal', {}, /cannot both be empty/],
+    ['header-removal', { inboundHeaders: ['x-(unclosed'] }, /inboundHeaders\[0\]/],
     ['client-id-enforcement', { credentialsOriginHasHttpBasicAuthenticationHeader: 'cookie' }, /credentialsOriginHasHttpBasicAuthenticationHeader/],
     ['client-id-enforcement', { credentialsOriginHasHttpBasicAuthenticationHeader: 'customExpression', clientIdExpression: 'client_id' }, /clientIdExpression/],
     ['ip-allowlist', { ips: [] }, /ips must not be empty/],
@@ -106,6 +109,17 @@ describe.each(TARGETS)('at the gateway (%s)', (target) => {
     const r = await gw(api.proxyUrl, '/after-delete');
     expect(r.headers['x-served-by']).toBeUndefined();
     expect(kit.seen.at(-1)!.headers[SECRET_HEADER]).toBeUndefined();
+  });
+
+  it("header injection adds beside a caller's own copy; header removal (before injection) drops the copy", async () => {
+    const api = await liveApi(kit, c, `forged-${target}`, target);
+    await apply(api, 'header-injection', { inboundHeaders: [{ key: 'X-Anypoint-Gateway-Secret', value: 'real' }] });
+    await gw(api.proxyUrl, '/', { headers: { 'X-Anypoint-Gateway-Secret': 'forged' } });
+    expect(kit.seen.at(-1)!.headers[SECRET_HEADER]).toBe('forged, real');
+    const id = (await c.post(`${APIS}/${api.apiId}/policies`).send(policy('header-removal', { inboundHeaders: ['X-Anypoint-Gateway-Secret'], outboundHeaders: ['x-upstream-.*'] }, '1.1.1')).expect(201)).body.id;
+    await gw(api.proxyUrl, '/', { headers: { 'X-Anypoint-Gateway-Secret': 'forged' } });
+    expect(kit.seen.at(-1)!.headers[SECRET_HEADER]).toBe('real');
+    await c.patch(`${APIS}/${api.apiId}/policies/${id}`).send({ configurationData: { inboundHeaders: [], outboundHeaders: [] } }).expect(400);
   });
 
   it('client-ID enforcement: 401 without a key or with a wrong secret, served with a contracted key, 401 once the contract is deleted', async () => {
@@ -210,6 +224,24 @@ describe.each(TARGETS)('at the gateway (%s)', (target) => {
     expect((await gw(api.proxyUrl, '/items', { headers: { origin: 'https://evil.example' } })).headers['access-control-allow-origin']).toBe('*');
     await c.del(`${APIS}/${api.apiId}/policies/${id}`).expect(204);
     expect((await gw(api.proxyUrl, '/items', { headers: { origin: 'https://evil.example' } })).headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('what the platform reports of refusals', () => {
+  it('counts 401 and 403 refusals and records them as BLOCKED analytics events naming the policy', async () => {
+    const api = await liveApi(kit, c, 'reported', 'omni');
+    await apply(api, 'client-id-enforcement', {});
+    expect((await gw(api.proxyUrl, '/no-key')).status).toBe(401);
+    const ip = await apply(api, 'ip-allowlist', { ips: ['192.0.2.0/24'] });
+    expect((await gw(api.proxyUrl, '/far-away', { headers: { 'x-forwarded-for': '198.51.100.1' } })).status).toBe(403);
+    await c.del(`${APIS}/${api.apiId}/policies/${ip}`).expect(204);
+    const calls = await request(kit.url).get('/__sandbox/calls').expect(200);
+    expect(calls.body.gateway).toMatchObject({ unauthorized: 1, ipRefused: 1, forwarded: 0 });
+    const events = kit.sb.analytics.query(0, Date.now() + 1, 100, () => true);
+    expect(events.map((e) => [e['Resource Path'], e['Status Code'], e['Request Outcome'], e['Violated Policy Name']])).toEqual([
+      ['/no-key', 401, 'BLOCKED', 'Client ID Enforcement'],
+      ['/far-away', 403, 'BLOCKED', 'IP Allowlist'],
+    ]);
   });
 });
 

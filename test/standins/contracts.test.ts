@@ -51,6 +51,15 @@ describe('client applications (Exchange experience)', () => {
     await c.del(`${APPS}/${id}`).expect(404);
   });
 
+  it('API Manager import (external client provider): 404, the org has none here', async () => {
+    const res = await c
+      .post(`/apimanager/api/v1/organizations/${ORG}/applications`)
+      .send({ clientId: 'abc', providerId: '11111111-2222-4333-8444-555555555555' })
+      .expect(404);
+    expect(res.body.message).toMatch(/client provider/i);
+    expect(kit.sb.inspect().clientApplications).toHaveLength(0);
+  });
+
   it('refuses a second application with the same name, and one without a name (changing nothing)', async () => {
     await c.post(APPS).send({ name: 'dup' }).expect(201);
     await c.post(APPS).send({ name: 'dup' }).expect(409);

@@ -22,6 +22,7 @@ export const ROUTE_TEMPLATES: [method: string, template: string][] = [
   ['GET', '/apimanager/api/v1/organizations/:orgId/environments/:envId/apis/:apiId/policies/:policyId'],
   ['PATCH', '/apimanager/api/v1/organizations/:orgId/environments/:envId/apis/:apiId/policies/:policyId'],
   ['DELETE', '/apimanager/api/v1/organizations/:orgId/environments/:envId/apis/:apiId/policies/:policyId'],
+  ['POST', '/apimanager/api/v1/organizations/:orgId/applications'],
   ['POST', '/exchange/api/v2/organizations/:orgId/applications'],
   ['GET', '/exchange/api/v2/organizations/:orgId/applications'],
   ['GET', '/exchange/api/v2/organizations/:orgId/applications/:applicationId'],

@@ -14,9 +14,11 @@ import {
   firstAddress,
   injectHeaders,
   isPreflight,
+  removeHeaders,
   parseExpression,
   type CorsConfig,
   type HeaderInjectionConfig,
+  type HeaderRemovalConfig,
 } from './policies';
 import { timingSafeEqual } from 'node:crypto';
 
@@ -169,7 +171,7 @@ export class Gateway {
   /**
    * The API's live policies (see SandboxState.livePolicies), in a fixed order: CORS (a preflight is
    * answered here; an allowed origin gets its headers on every answer), IP allowlist (403), client-ID
-   * enforcement (401), rate limiting (429), then the upstream with the injected headers.
+   * enforcement (401), rate limiting (429), then the upstream: header removal, then header injection.
    */
   private serve(api: ApiInstance, req: http.IncomingMessage, res: http.ServerResponse, rest: string): void {
     const { state } = this;
@@ -226,7 +228,8 @@ export class Gateway {
       if (rl.expose) extra = { ...extra, ...rl.headers };
     }
     const inject = find('header-injection')?.configurationData as HeaderInjectionConfig | undefined;
-    this.forward(req, res, new URL(api.endpoint.uri), rest, api.endpoint.responseTimeout ?? 30_000, extra, inject);
+    const remove = find('header-removal')?.configurationData as HeaderRemovalConfig | undefined;
+    this.forward(req, res, new URL(api.endpoint.uri), rest, api.endpoint.responseTimeout ?? 30_000, extra, inject, remove);
   }
 
   /**
@@ -315,6 +318,7 @@ export class Gateway {
     timeoutMs: number,
     extra: http.OutgoingHttpHeaders,
     inject?: HeaderInjectionConfig,
+    remove?: HeaderRemovalConfig,
   ): void {
     const { state } = this;
     const secure = target.protocol === 'https:';
@@ -326,6 +330,8 @@ export class Gateway {
     headers['x-forwarded-host'] = req.headers.host ?? '';
     headers['x-forwarded-proto'] = 'http';
     headers.host = target.host;
+    // removal first: a caller's own copy of an injected header is dropped, then the configured value added
+    removeHeaders(headers, remove?.inboundHeaders);
     injectHeaders(headers, inject?.inboundHeaders);
     const upstream = (secure ? https : http).request({
       protocol: target.protocol,
@@ -353,6 +359,7 @@ export class Gateway {
     upstream.on('response', (ur) => {
       state.gatewayStats.forwarded += 1;
       const out: http.OutgoingHttpHeaders = { ...stripHopByHop(ur.headers), ...extra };
+      removeHeaders(out, remove?.outboundHeaders);
       injectHeaders(out, inject?.outboundHeaders);
       res.writeHead(ur.statusCode ?? 502, out);
       ur.pipe(res);

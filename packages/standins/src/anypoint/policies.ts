@@ -1,6 +1,6 @@
 /**
  * The configuration shapes of the MuleSoft policy templates the stand-in enforces beyond the rate
- * limit (header-injection, client-id-enforcement, ip-allowlist, cors), their checks (a bad
+ * limit (header-injection, header-removal, client-id-enforcement, ip-allowlist, cors), their checks (a bad
  * configurationData is a 400 naming the field, as API Manager answers a config that fails the
  * template's schema) and what the data plane needs to enforce them. Sources of each shape: README.md,
  * "Policy configurations". The same shape serves both technologies (mule4 and flexGateway).
@@ -98,6 +98,49 @@ export function injectHeaders(headers: http.OutgoingHttpHeaders, list: { key: st
     const prior = headers[k];
     if (prior === undefined || OVERWRITTEN_HEADERS.has(k)) headers[k] = value;
     else headers[k] = [...(Array.isArray(prior) ? prior : [String(prior)]), value];
+  }
+}
+
+// ── header-removal ─────────────────────────────────────────────────────────────────────────
+export interface HeaderRemovalConfig {
+  inboundHeaders?: string[];
+  outboundHeaders?: string[];
+}
+
+/** Headers the policy never removes (MuleSoft's docs list them). */
+export const KEPT_HEADERS = new Set(['accept', 'host', 'content-type', 'content-length', 'date', 'transfer-encoding', 'connection']);
+
+function removalListProblem(v: unknown, name: string): string | null {
+  if (v === undefined) return null;
+  const p = stringList(v, name);
+  if (p) return p;
+  for (const [i, h] of (v as string[]).entries()) {
+    if (!h.trim()) return `${name}[${i}] must not be empty`;
+    try {
+      new RegExp(`^(?:${h})$`, 'i');
+    } catch {
+      return `${name}[${i}] ${JSON.stringify(h)} is neither a header name nor a regular expression`;
+    }
+  }
+  return null;
+}
+
+const headerRemoval: Check = (cfg) => {
+  const p =
+    unknownKeys(cfg, ['inboundHeaders', 'outboundHeaders']) ??
+    removalListProblem(cfg.inboundHeaders, 'inboundHeaders') ??
+    removalListProblem(cfg.outboundHeaders, 'outboundHeaders');
+  if (p) return p;
+  const n = ((cfg.inboundHeaders as string[] | undefined) ?? []).length + ((cfg.outboundHeaders as string[] | undefined) ?? []).length;
+  return n === 0 ? 'inboundHeaders and outboundHeaders cannot both be empty' : null;
+};
+
+/** Removes from `headers` every header whose name matches an entry (a name or a regular expression, whole name, any case). */
+export function removeHeaders(headers: http.OutgoingHttpHeaders, list: string[] | undefined): void {
+  if (!list?.length) return;
+  const res = list.map((h) => new RegExp(`^(?:${h})$`, 'i'));
+  for (const k of Object.keys(headers)) {
+    if (!KEPT_HEADERS.has(k.toLowerCase()) && res.some((r) => r.test(k))) delete headers[k];
   }
 }
 
@@ -330,6 +373,7 @@ export function isPreflight(req: http.IncomingMessage): boolean {
 /** The configuration checks of these templates (null = valid). */
 export const BOUNDARY_POLICY_CHECKS: Record<string, Check> = {
   'header-injection': headerInjection,
+  'header-removal': headerRemoval,
   'client-id-enforcement': clientIdEnforcement,
   'ip-allowlist': ipAllowlist,
   cors,

@@ -186,6 +186,14 @@ export function registerContracts(app: Express, ctx: Ctx): void {
     res.status(204).end();
   });
 
+  // ── API Manager: import from an external client provider ─────────────────────────────────
+  // The org has no external client provider (OpenID Connect) here: the spec's 404 "Client or provider not found".
+  app.post('/apimanager/api/v1/organizations/:orgId/applications', (req) => {
+    requireOrg(ctx, req.params.orgId);
+    const body = isObject(req.body) ? req.body : {};
+    throw new HttpError(404, `Client provider ${String(body.providerId)} not found: the organization has no external client provider (create client applications in Exchange)`);
+  });
+
   // ── Exchange: contracts of an application ────────────────────────────────────────────────
   app.post(`${EX_APPS}/:applicationId/contracts`, (req, res) => {
     const a = findApp(req);
