@@ -13,6 +13,7 @@ export const ORIGIN_SECRET_PREVIOUS_VAR = 'ANYPOINT_API_GATEWAY_ORIGIN_SECRET_PR
 
 /** MuleSoft policy templates the console applies (asset ids of group MULESOFT_POLICY_GROUP_ID). */
 export const HEADER_INJECTION_ASSET_ID = 'header-injection';
+export const HEADER_REMOVAL_ASSET_ID = 'header-removal';
 export const CLIENT_ID_ENFORCEMENT_ASSET_ID = 'client-id-enforcement';
 export const IP_ALLOWLIST_ASSET_ID = 'ip-allowlist';
 export const CORS_ASSET_ID = 'cors';
@@ -214,6 +215,11 @@ export function clientAppPrefixFor(uuid: string): string {
 
 export function headerInjectionConfiguration(secret: string) {
   return { inboundHeaders: [{ key: ORIGIN_SECRET_HEADER, value: secret }], outboundHeaders: [] as { key: string; value: string }[] };
+}
+
+/** A caller's own X-Anypoint-Gateway-Secret is dropped before the gateway adds the real one. */
+export function headerRemovalConfiguration() {
+  return { inboundHeaders: [ORIGIN_SECRET_HEADER] };
 }
 
 export function clientIdEnforcementConfiguration() {

@@ -10,6 +10,8 @@ import {
   CORS_ASSET_ID,
   HEADER_INJECTION_ASSET_ID,
   headerInjectionConfiguration,
+  HEADER_REMOVAL_ASSET_ID,
+  headerRemovalConfiguration,
   IP_ALLOWLIST_ASSET_ID,
   ORIGIN_SECRET_PREVIOUS_VAR,
   ORIGIN_SECRET_VAR,
@@ -83,6 +85,8 @@ function gatewayState(deps: WorkflowDeps, rec: AddonRecord, mode: 'apply' | 'res
 async function bringPlacement(deps: WorkflowDeps, rec: AddonRecord, p: Placement, state: GatewayState): Promise<Partial<Placement>> {
   const apiId = p.apiId as string;
   const policies: Record<string, string> = {};
+  // a caller's own origin-secret header goes first (header removal runs before injection), then the real one is added
+  policies[HEADER_REMOVAL_ASSET_ID] = await ensurePolicy(deps, apiId, HEADER_REMOVAL_ASSET_ID, headerRemovalConfiguration());
   policies[HEADER_INJECTION_ASSET_ID] = await ensurePolicy(deps, apiId, HEADER_INJECTION_ASSET_ID, headerInjectionConfiguration(state.secret));
   const wanted = wantedPolicies(state.settings);
   for (const assetId of CONSOLE_ASSETS) {
@@ -263,7 +267,8 @@ const rotateFinish: AddonStep = {
   async run({ deps, rec }) {
     const s = originSecretOf(deps, rec);
     if (!s.next) return;
-    await platformFor(deps, rec).setConfig(rec.uuid, { [ORIGIN_SECRET_VAR]: s.next, [ORIGIN_SECRET_PREVIOUS_VAR]: '' });
+    // null unsets the var (the Platform API's `value: string|null`)
+    await platformFor(deps, rec).setConfig(rec.uuid, { [ORIGIN_SECRET_VAR]: s.next, [ORIGIN_SECRET_PREVIOUS_VAR]: null });
     const sealed = sealSecret(deps, rec, { current: s.next });
     return { change: (r) => ({ ...r, originSecretSealed: sealed }) };
   },
@@ -366,7 +371,7 @@ export const removeKeysAndPolicies: AddonStep = {
       const apiId = p.apiId;
       if (!(await deps.anypoint.apiManager.getApi(apiId))) continue;
       for (const c of await apps.contractsOf(apiId)) if (c.applicationId && appIds.has(c.applicationId)) await apps.deleteContract(apiId, c.id);
-      for (const assetId of [HEADER_INJECTION_ASSET_ID, ...CONSOLE_ASSETS]) await removePolicy(deps, apiId, assetId);
+      for (const assetId of [HEADER_REMOVAL_ASSET_ID, HEADER_INJECTION_ASSET_ID, ...CONSOLE_ASSETS]) await removePolicy(deps, apiId, assetId);
     }
     for (const id of appIds) await apps.delete(id);
     return { change: (r) => ({ ...r, keyRevealSealed: undefined, boundary: r.boundary ? { ...r.boundary, keys: [], change: undefined } : undefined }) };

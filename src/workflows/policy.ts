@@ -8,6 +8,7 @@ import type { WorkflowDeps } from './deps';
 const POLICY_WORDS: Record<string, string> = {
   [RATE_LIMITING_ASSET_ID]: 'rate-limiting',
   'header-injection': 'header-injection',
+  'header-removal': 'header-removal',
   'client-id-enforcement': 'client-ID enforcement',
   'ip-allowlist': 'IP allowlist',
   cors: 'CORS',

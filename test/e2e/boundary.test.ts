@@ -83,6 +83,9 @@ describe.each(['omni', 'ch2'] as const)('on the %s target', (target) => {
     expect(app.seen().slice(-5)).toEqual(Array(5).fill(first));
     // straight to the app, past the gateway: refused
     expect((await callGateway(`${app.url}/`)).status).toBe(403);
+    // a caller's own secret header is dropped at the gateway: the app sees the real one only
+    expect((await callGateway(url, '/', { 'X-Anypoint-Gateway-Secret': 'forged' })).status).toBe(200);
+    expect(app.seen().at(-1)).toBe(first);
 
     // rotation under a steady stream
     const s = await signIn(stack, rec.uuid);
@@ -104,7 +107,7 @@ describe.each(['omni', 'ch2'] as const)('on the %s target', (target) => {
     expect(app.refused()).toBe(refusedBefore);
     const config = stack.heroku.addon(rec.uuid)!.config;
     expect(config.ANYPOINT_API_GATEWAY_ORIGIN_SECRET).not.toBe(first);
-    expect(config.ANYPOINT_API_GATEWAY_ORIGIN_SECRET_PREVIOUS).toBe('');
+    expect(config.ANYPOINT_API_GATEWAY_ORIGIN_SECRET_PREVIOUS).toBeUndefined();
     expect(app.seen().at(-1)).toBe(config.ANYPOINT_API_GATEWAY_ORIGIN_SECRET);
     expect(after.timeline.some((e) => e.workflow === 'policy' && /origin secret rotated \(by dev@example\.com\)/.test(e.message ?? ''))).toBe(true);
     expect(JSON.stringify(after)).not.toContain(config.ANYPOINT_API_GATEWAY_ORIGIN_SECRET);
@@ -257,7 +260,7 @@ describe('the console', () => {
     expect(page.text).toMatch(/data-testid="policy-failure">Not applied: CORS set for https:\/\/shop\.example\.com/);
     // the allowlist still holds, the gateway still serves
     expect((await callGateway(url)).status).toBe(200);
-    expect(stack.anypoint.inspect().policies.filter((p) => String(p.apiId) === String(rec.placement!.apiId)).map((p) => p.assetId).sort()).toEqual(['header-injection', 'ip-allowlist', 'rate-limiting']);
+    expect(stack.anypoint.inspect().policies.filter((p) => String(p.apiId) === String(rec.placement!.apiId)).map((p) => p.assetId).sort()).toEqual(['header-injection', 'header-removal', 'ip-allowlist', 'rate-limiting']);
   });
 
   it('a move to another target carries every policy and key over before the old deployment goes', async () => {
@@ -275,7 +278,7 @@ describe('the console', () => {
     expect((await callGateway(url)).status).toBe(401);
     expect((await callGateway(url, '/', { client_id: clientId, client_secret: clientSecret })).status).toBe(200);
     const apiId = String(moved.placement!.apiId);
-    expect(stack.anypoint.inspect().policies.filter((p) => String(p.apiId) === apiId).map((p) => p.assetId).sort()).toEqual(['client-id-enforcement', 'header-injection', 'ip-allowlist', 'rate-limiting']);
+    expect(stack.anypoint.inspect().policies.filter((p) => String(p.apiId) === apiId).map((p) => p.assetId).sort()).toEqual(['client-id-enforcement', 'header-injection', 'header-removal', 'ip-allowlist', 'rate-limiting']);
     // the old instance is gone with its contract
     expect(stack.anypoint.inspect().contracts.filter((c) => String(c.apiId) === String(rec.placement!.apiId))).toEqual([]);
   });

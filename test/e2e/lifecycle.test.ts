@@ -32,8 +32,8 @@ async function limitedOf(proxyUrl: string, calls: number): Promise<number> {
 }
 
 describe.each([
-  ['omni', { assets: 1, apis: 1, policies: 2, applications: 0 }],
-  ['ch2', { assets: 1, apis: 1, policies: 2, applications: 1 }],
+  ['omni', { assets: 1, apis: 1, policies: 3, applications: 0 }],
+  ['ch2', { assets: 1, apis: 1, policies: 3, applications: 1 }],
 ] as const)('on the %s target', (target, made) => {
   let stack: Stack;
   let upstream: Upstream;
@@ -144,14 +144,14 @@ describe('plan changes across targets (basic on omni, premium on ch2)', () => {
     expect(stack.heroku.addon(uuid)!.config.ANYPOINT_API_GATEWAY_URL).toBe(ch2Url);
     expect((await callGateway(ch2Url)).headers['x-ratelimit-limit']).toBe('10000');
     expect((await callGateway(omniUrl)).status).toBe(404);
-    expect(countFor(stack, uuid)).toEqual({ assets: 1, apis: 1, policies: 2, applications: 1 });
+    expect(countFor(stack, uuid)).toEqual({ assets: 1, apis: 1, policies: 3, applications: 1 });
 
     expect((await put(uuid, 'basic')).status).toBe(200);
     const back = await stack.waitFor(uuid, (r) => r.placement?.target === 'omni' && !r.retired && !r.next);
     expect(stack.heroku.addon(uuid)!.config.ANYPOINT_API_GATEWAY_URL).toBe(back.placement!.proxyUrl);
     expect((await callGateway(back.placement!.proxyUrl!)).headers['x-ratelimit-limit']).toBe('1000');
     expect((await callGateway(ch2Url)).status).toBe(404);
-    expect(countFor(stack, uuid)).toEqual({ assets: 1, apis: 1, policies: 2, applications: 0 });
+    expect(countFor(stack, uuid)).toEqual({ assets: 1, apis: 1, policies: 3, applications: 0 });
     expect(stack.heroku.actionCount(uuid, 'provision')).toBe(1);
   });
 
@@ -167,7 +167,7 @@ describe('plan changes across targets (basic on omni, premium on ch2)', () => {
       expect(after.timeline.some((e) => e.workflow === 'move' && e.status === 'failed')).toBe(true);
       expect(stack.heroku.addon(uuid)!.config.ANYPOINT_API_GATEWAY_URL).toBe(rec.placement!.proxyUrl);
       expect((await callGateway(rec.placement!.proxyUrl!)).status).toBe(200);
-      expect(countFor(stack, uuid)).toEqual({ assets: 1, apis: 1, policies: 2, applications: 0 });
+      expect(countFor(stack, uuid)).toEqual({ assets: 1, apis: 1, policies: 3, applications: 0 });
       // the dashboard says the change did not go through, what still runs, and why
       const page = renderDashboard(after, { anypointBaseUrl: 'https://anypoint.test', csrf: 'x' });
       const problem = /data-testid="plan-change-problem">([^<]*)</.exec(page)?.[1] ?? '';

@@ -41,7 +41,7 @@ describe('kill -9 of the worker process, then a restart', () => {
         expect(r.final.boundary?.lastFailure).toBeUndefined();
         expect(r.secretInStep).toBe(true);
         expect([r.clientApps, r.contracts]).toEqual([0, 0]);
-        expect(r.policyAssets).toEqual(c.scenario === 'policy-key' ? ['client-id-enforcement', 'header-injection', 'rate-limiting'] : ['header-injection', 'rate-limiting']);
+        expect(r.policyAssets).toEqual(c.scenario === 'policy-key' ? ['client-id-enforcement', 'header-injection', 'header-removal', 'rate-limiting'] : ['header-injection', 'header-removal', 'rate-limiting']);
         expect(r.provisionActions).toBe(1);
         expect(r.truthOk).toBe(true);
         expect(r.leaked).toEqual([]);

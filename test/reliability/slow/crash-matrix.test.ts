@@ -56,13 +56,13 @@ function expectOutcome(r: CrashResult) {
       expect(r.final.state).toBe('provisioned');
       expect(r.final.boundary?.keys).toEqual([]);
       expect(r.final.boundary?.settings.enforcement).toBe(true);
-      expect(r.policyAssets).toEqual(['client-id-enforcement', 'header-injection', 'rate-limiting']);
+      expect(r.policyAssets).toEqual(['client-id-enforcement', 'header-injection', 'header-removal', 'rate-limiting']);
       expect([r.clientApps, r.contracts]).toEqual([0, 0]);
       expect(r.secretInStep).toBe(true);
       break;
     case 'policy-settings':
       expect(r.final.boundary?.settings).toEqual(CRASH_SETTINGS);
-      expect(r.policyAssets).toEqual(['client-id-enforcement', 'cors', 'header-injection', 'ip-allowlist', 'rate-limiting']);
+      expect(r.policyAssets).toEqual(['client-id-enforcement', 'cors', 'header-injection', 'header-removal', 'ip-allowlist', 'rate-limiting']);
       expect(r.secretInStep).toBe(true);
       break;
     case 'policy-rotate':
@@ -70,13 +70,13 @@ function expectOutcome(r: CrashResult) {
       expect(r.final.state).toBe('provisioned');
       expect(r.secretInStep).toBe(true);
       expect(r.final.timeline.some((e) => e.step === 'rotate.finish' && e.status === 'done')).toBe(true);
-      expect(r.policyAssets).toEqual(['header-injection', 'rate-limiting']);
+      expect(r.policyAssets).toEqual(['header-injection', 'header-removal', 'rate-limiting']);
       break;
     case 'policy-failed':
       // refused: the previous (no console policy) back in force, the reason kept for the page
       expect(r.final.boundary?.lastFailure?.reason).toMatch(/refused the request \(400\)/);
       expect(r.final.boundary?.settings.enforcement).toBe(false);
-      expect(r.policyAssets).toEqual(['header-injection', 'rate-limiting']);
+      expect(r.policyAssets).toEqual(['header-injection', 'header-removal', 'rate-limiting']);
       expect(r.secretInStep).toBe(true);
       break;
     case 'move':

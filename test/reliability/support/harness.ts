@@ -117,8 +117,8 @@ export function totals(inv: SandboxInventory): Counts {
   };
 }
 
-/** One add-on on the default (omni) target, no dedicated application: its asset, its API instance, two policies (the plan's rate limit, the origin secret's header injection). */
-export const ONE: Counts = { assets: 1, softDeletedAssets: 0, apis: 1, policies: 2, applications: 0 };
+/** One add-on on the default (omni) target, no dedicated application: its asset, its API instance, three policies (the plan's rate limit, the origin secret's header removal and injection). */
+export const ONE: Counts = { assets: 1, softDeletedAssets: 0, apis: 1, policies: 3, applications: 0 };
 /** One add-on on the ch2 target. */
 export const ONE_CH2: Counts = { ...ONE, applications: 1 };
 export const NONE: Counts = { assets: 0, softDeletedAssets: 0, apis: 0, policies: 0, applications: 0 };
