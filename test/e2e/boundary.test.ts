@@ -237,6 +237,21 @@ describe('the console', () => {
     expect((await post(stack, sa, path, { name: 'k' }, { 'Sec-Fetch-Site': 'same-origin' })).status).toBe(303);
   });
 
+  it('client-id enforcement goes off on request (keys kept) and on again', async () => {
+    const rec = await provisioned('basic');
+    const url = rec.placement!.proxyUrl!;
+    const s = await signIn(stack, rec.uuid);
+    await change(stack, s, rec.uuid, `/dashboard/${rec.uuid}/keys`, { name: 'k' });
+    expect((await callGateway(url)).status).toBe(401);
+    const off = await change(stack, s, rec.uuid, `/dashboard/${rec.uuid}/enforcement`, { enforcement: 'off' });
+    expect(off.boundary?.settings.enforcement).toBe(false);
+    expect(off.boundary?.keys).toHaveLength(1);
+    expect((await callGateway(url)).status).toBe(200);
+    expect((await dashboard(stack, s, rec.uuid)).text).toMatch(/data-testid="policy-history"><li>[^<]*API keys no longer required \(by dev@example\.com\)/);
+    await change(stack, s, rec.uuid, `/dashboard/${rec.uuid}/enforcement`, { enforcement: 'on' });
+    expect((await callGateway(url)).status).toBe(401);
+  });
+
   it('the plan decides how many keys: the test plan allows 2', async () => {
     const rec = await provisioned('test');
     const s = await signIn(stack, rec.uuid);
