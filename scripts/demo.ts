@@ -2,16 +2,18 @@
  * `npm run demo [-- --target ch2]`: the life of add-ons on this machine. Starts the Anypoint and
  * Heroku stand-ins, the web process and the worker (child processes, a Redis of its own), a small
  * upstream app, then plays Heroku: provision, wait, call the app through its gateway, SSO into the
- * dashboard, plan change (the new limit takes effect), deprovision, and shows what the stand-ins
- * still hold.
+ * dashboard, plan change (the new limit takes effect), the app refusing a direct call without the
+ * gateway's origin secret, an API key from the dashboard (a call refused without it, served with
+ * it), deprovision, and shows what the stand-ins still hold.
  *
  * `omni` (the default target): two add-ons of two apps on one shared managed Omni Gateway, each
  * under its own base path with its own plan's limit; at the end only the region pool's first
  * gateway remains. `ch2`: one add-on on a dedicated CloudHub 2.0 proxy; at the end nothing remains.
  * Exits 0 only when every stage worked.
  */
+import manifest from '../addon-manifest.json';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -136,11 +138,25 @@ async function main() {
 
   // 1. stand-ins and a small upstream app (the platform's waits shortened: a gateway in 1.5 s, an API live in 0.3 s, a proxy in 1.5 s)
   const anypoint = createAnypointSandbox({ gatewayCreateDelayMs: 1500, apiGoLiveDelayMs: 300, deployDelayMs: 1500 });
-  const heroku = createHerokuSandbox({});
+  const heroku = createHerokuSandbox({ configVars: manifest.api.config_vars });
   const a = await anypoint.start(0);
   const h = await heroku.start(0);
+  // the app refuses what did not come through its gateway (the Dev Center article's check): the
+  // X-Anypoint-Gateway-Secret header must match ANYPOINT_API_GATEWAY_ORIGIN_SECRET (or _PREVIOUS)
+  const uuids: string[] = [];
+  const accepted = () =>
+    uuids.flatMap((u) => {
+      const c = heroku.addon(u)?.config ?? {};
+      return [c.ANYPOINT_API_GATEWAY_ORIGIN_SECRET, c.ANYPOINT_API_GATEWAY_ORIGIN_SECRET_PREVIOUS].filter((v): v is string => !!v);
+    });
   const upstream = http.createServer((req, res) => {
     res.setHeader('Content-Type', 'application/json');
+    const given = Buffer.from(String(req.headers['x-anypoint-gateway-secret'] ?? ''));
+    if (!accepted().some((v) => Buffer.byteLength(v) === given.length && timingSafeEqual(Buffer.from(v), given))) {
+      res.statusCode = 403;
+      res.end(JSON.stringify({ error: 'only calls through the gateway are served' }));
+      return;
+    }
     res.end(JSON.stringify({ hello: 'from the upstream app', path: req.url }));
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
@@ -166,6 +182,8 @@ async function main() {
     // the gateway's calls read every second (the stand-in's export shows them at once)
     TRAFFIC_POLL_MS: '1000',
     TRAFFIC_SETTLE_MS: '0',
+    // a dashboard change counts as live this long after the platform took it (the stand-in applies at once)
+    POLICY_APPLY_MS: '300',
   };
   startChild('web', 'src/server.ts', env);
   startChild('worker', 'src/worker.ts', env);
@@ -179,6 +197,7 @@ async function main() {
   /** Heroku's provision call, then the wait until Heroku hears "provisioned"; the add-on's config vars. */
   async function provision(appName: string, plan: string) {
     const body = heroku.createAddon({ plan, appName, options: { upstream: upstreamUrl } });
+    uuids.push(body.uuid);
     const prov = await call(`${service}/heroku/resources`, { method: 'POST', headers: json, body: JSON.stringify(body) });
     if (prov.status !== 202) fail(`provision answered ${prov.status}: ${prov.body}`);
     line('✓', `POST /heroku/resources → 202 (add-on ${body.uuid} of app ${appName}, plan ${plan})`);
@@ -251,14 +270,36 @@ async function main() {
     }, 30_000);
     line('✓', `PUT plan basic → 200; demo-shop's gateway now allows ${newLimit} requests/minute`);
 
-    // 7. deprovision: nothing left behind but the region's first shared gateway
+    // 7. the gateway as a boundary: the app refuses a direct call; an API key from the dashboard
+    const direct = await call(`${upstreamUrl}/hello`);
+    if (direct.status !== 403) fail(`a direct call to the app (no origin secret) answered ${direct.status}`);
+    line('✓', `GET ${upstreamUrl}/hello straight to the app, without the gateway's X-Anypoint-Gateway-Secret → 403 ${direct.body}`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(dash.body)?.[1] ?? fail('no anti-forgery token on the dashboard');
+    const keyForm = new URLSearchParams({ csrf, name: 'demo consumer' }).toString();
+    const made = await call(`${service}/dashboard/${shop.uuid}/keys`, { method: 'POST', headers: { Cookie: cookie, Origin: service, 'Content-Type': 'application/x-www-form-urlencoded' }, body: keyForm });
+    if (made.status !== 303) fail(`creating a key answered ${made.status}: ${made.body.slice(0, 200)}`);
+    const page = await until('the key is made and shown once on the dashboard', async () => {
+      const d = await call(`${service}/dashboard/${shop.uuid}`, { headers: { Cookie: cookie } });
+      return d.body.includes('id="new-client-secret"') ? d.body : undefined;
+    }, 30_000, 250);
+    const clientId = /id="new-client-id">([^<]+)</.exec(page)?.[1] ?? fail('no client id shown');
+    const clientSecret = /id="new-client-secret">([^<]+)</.exec(page)?.[1] ?? fail('no client secret shown');
+    const noKey = await viaGateway(shop.proxyUrl, '/hello');
+    if (noKey.status !== 401) fail(`a call without a key answered ${noKey.status}`);
+    line('✓', `dashboard → Create a key "demo consumer" (client id ${clientId}, secret shown once); GET ${shop.proxyUrl}hello without a key → 401`);
+    const u = new URL(shop.proxyUrl);
+    const withKey = await call(`http://127.0.0.1:${u.port}${u.pathname.replace(/\/+$/, '')}/hello`, { host: u.host, headers: { client_id: clientId, client_secret: clientSecret } });
+    if (withKey.status !== 200) fail(`a call with the key answered ${withKey.status}`);
+    line('✓', `the same call with client_id/client_secret headers → 200 ${withKey.body} (the app saw the gateway's origin secret)`);
+
+    // 8. deprovision: nothing left behind but the region's first shared gateway
     for (const one of [shop, blog].filter((x) => x !== undefined)) {
       const del = await call(`${service}/heroku/resources/${one.uuid}`, { method: 'DELETE', headers: { Authorization: auth } });
       if (del.status !== 204) fail(`deprovision answered ${del.status}`);
     }
     await until('every resource of the add-ons removed', async () => {
       const inv = anypoint.inspect();
-      return inv.assets.length + inv.softDeletedAssets.length + inv.apis.length + inv.policies.length + inv.applications.length === 0;
+      return inv.assets.length + inv.softDeletedAssets.length + inv.apis.length + inv.policies.length + inv.applications.length + inv.clientApplications.length + inv.contracts.length === 0;
     }, 30_000);
     const again = await call(`${service}/heroku/resources`, { method: 'POST', headers: json, body: JSON.stringify(shop.body) });
     if (again.status !== 410) fail(`provision after deprovision answered ${again.status}, expected 410`);
@@ -266,7 +307,7 @@ async function main() {
     if (inv.gateways.length !== (target === 'omni' ? 1 : 0)) fail(`the stand-in holds ${inv.gateways.length} gateways at the end`);
     line(
       '✓',
-      `DELETE → 204; stand-ins hold ${inv.assets.length} assets, ${inv.apis.length} API instances, ${inv.policies.length} policies, ${inv.applications.length} applications, ${inv.gateways.length} gateway${inv.gateways.length === 1 ? ` (${inv.gateways[0].name}, the pool's first, kept for the next add-on)` : 's'}; re-provision → 410`,
+      `DELETE → 204; stand-ins hold ${inv.assets.length} assets, ${inv.apis.length} API instances, ${inv.policies.length} policies, ${inv.clientApplications.length} client applications, ${inv.contracts.length} contracts, ${inv.applications.length} applications, ${inv.gateways.length} gateway${inv.gateways.length === 1 ? ` (${inv.gateways[0].name}, the pool's first, kept for the next add-on)` : 's'}; re-provision → 410`,
     );
     const violations = [...anypoint.violations.all(), ...heroku.violations.all()];
     if (violations.length) fail(`the stand-ins saw ${violations.length} contract violations, the first: ${violations[0].message}`);

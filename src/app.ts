@@ -12,6 +12,7 @@ import { herokuRoutes } from './http/heroku';
 import { webhookRoutes } from './http/webhooks';
 import type { WebhookEvents } from './store/webhook-events';
 import { ssoRoutes, type SsoHooks } from './http/sso';
+import { consoleRoutes } from './http/console';
 import { healthRoutes, type HealthDeps } from './http/health';
 import { notFound } from './http/errors';
 import { checkUpstream, type HostResolver, systemResolver, upstreamPolicy } from './clients/dns';
@@ -74,6 +75,7 @@ export function buildApp(deps: AppDeps): Express {
   if (deps.webhookEvents) app.use(webhookRoutes({ store: deps.store, jobs: deps.jobs, box: deps.box, events: deps.webhookEvents, logger: deps.logger, now: deps.now }));
   app.use(herokuRoutes(commandDeps, auth));
   app.use(ssoRoutes(commandDeps, deps.sessions, deps.config, deps.sso, deps.traffic));
+  app.use(consoleRoutes(commandDeps, deps.sessions, deps.config));
   app.use(assetRoutes());
   deps.extra?.(app);
   app.get('/', (_req, res) => {

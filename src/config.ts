@@ -122,6 +122,10 @@ const schema = z.object({
   PROVISION_DEADLINE_MS: intFrom(11 * 3600_000, 1),
   /** How often a waiting provision job looks at its deployment again. */
   DEPLOY_POLL_MS: intFrom(10_000, 1),
+  /** How long the platform takes to put a changed policy in force on the gateways: a console change counts as live after it. */
+  POLICY_APPLY_MS: intFrom(60_000, 0),
+  /** How long an origin-secret rotation gives Heroku to restart the app with both values before the gateway sends the new one. */
+  ORIGIN_SECRET_RESTART_MS: intFrom(5 * 60_000, 0),
   WORKER_CONCURRENCY: intFrom(10, 1),
   /** First delay of BullMQ's exponential backoff after a retryable failure. */
   JOB_BACKOFF_MS: intFrom(1_000, 1),

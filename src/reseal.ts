@@ -14,7 +14,7 @@ import { connectRedis } from './store/redis';
  * it is and reported (exit code 1).
  */
 
-const FIELDS: readonly SealedField[] = ['oauthGrantSealed', 'herokuTokensSealed', 'logInputUrlSealed', 'webhookSecretsSealed'];
+const FIELDS: readonly SealedField[] = ['oauthGrantSealed', 'herokuTokensSealed', 'logInputUrlSealed', 'webhookSecretsSealed', 'originSecretSealed', 'keyRevealSealed'];
 
 export interface ResealReport {
   records: number;

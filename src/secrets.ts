@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
- * AES-256-GCM for secrets at rest (the OAuth grant, the Heroku tokens).
+ * AES-256-GCM for secrets at rest (the OAuth grant, the Heroku tokens, the log input URL, the
+ * origin secret, a new API key until it is shown).
  *
  * Sealed format: `v2.<key id>.<iv>.<tag>.<data>` (base64url parts; 12-byte IV, 16-byte tag). The
  * additional authenticated data is `<uuid>:<field>`, so a sealed value copied into another add-on's
@@ -18,7 +19,7 @@ export interface SealingKey {
 }
 
 /** The record fields that hold sealed values (part of each value's AAD). */
-export type SealedField = 'oauthGrantSealed' | 'herokuTokensSealed' | 'logInputUrlSealed' | 'webhookSecretsSealed';
+export type SealedField = 'oauthGrantSealed' | 'herokuTokensSealed' | 'logInputUrlSealed' | 'webhookSecretsSealed' | 'originSecretSealed' | 'keyRevealSealed';
 
 const TAG_BYTES = 16;
 const IV_BYTES = 12;

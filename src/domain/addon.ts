@@ -1,3 +1,4 @@
+import type { Boundary } from './boundary';
 import type { RunState, StepEvent } from './progress';
 import type { Region } from './regions';
 import type { TargetName } from './targets';
@@ -73,6 +74,10 @@ export interface Placement {
   rerouteStartedAt?: string;
   /** The public URL clients call. */
   proxyUrl?: string;
+  /** The console's policies on this instance (asset id → policy id): header injection, client-id enforcement, IP allowlist, CORS. */
+  policies?: Record<string, string>;
+  /** The keys' contracts with this instance (key id → contract id). */
+  contracts?: Record<string, string>;
 }
 
 export interface AddonRecord {
@@ -104,6 +109,12 @@ export interface AddonRecord {
   logInputUrlSealed?: string;
   /** Sealed JSON of `{authorization, secret}`: what Heroku's webhook deliveries to this add-on carry and are signed with. */
   webhookSecretsSealed?: string;
+  /** Sealed JSON of the origin secret `{current, next?}` (src/domain/boundary.ts OriginSecret). */
+  originSecretSealed?: string;
+  /** Sealed JSON of a new key `{keyId, clientId, clientSecret}`, until the dashboard has shown it once. */
+  keyRevealSealed?: string;
+  /** API keys, IP allowlist, CORS, and the change under way (the dashboard's policy console). */
+  boundary?: Boundary;
   resources: AddonResources;
   /** The target the add-on's plan asks for (PLAN_TARGETS / ANYPOINT_DEFAULT_TARGET when the plan was set). */
   target: TargetName;
@@ -168,7 +179,7 @@ export function planDrift(rec: AddonRecord): boolean {
   return rec.state === 'provisioned' && !!p?.policyId && p.target === rec.target && p.policyPlan !== rec.plan && !planSettledOrRefused(rec);
 }
 
-export type AddonWorkflowName = 'provision' | 'deprovision' | 'plan-change' | 'move' | 'retire' | 'follow-app';
+export type AddonWorkflowName = 'provision' | 'deprovision' | 'plan-change' | 'move' | 'retire' | 'follow-app' | 'policy';
 
 /** Work a record still needs: the workflow that does it and the job's key (the sweeper sees it done). */
 export interface PendingWork {
@@ -187,6 +198,7 @@ export function pendingWork(rec: AddonRecord): PendingWork | null {
   if (planDrift(rec)) return { workflow: 'plan-change', key: rec.plan };
   // a change of the app's hosts that no run has followed yet (its job lost), or a run cut short
   if (rec.resources.followReason || rec.runs?.['follow-app']) return { workflow: 'follow-app', key: 'resume' };
+  if (rec.boundary?.change) return { workflow: 'policy', key: rec.boundary.change.id };
   return null;
 }
 
@@ -231,6 +243,6 @@ export function newRecord(input: {
 
 /** What a record looks like outside the service: no sealed secrets. */
 export function publicView(rec: AddonRecord) {
-  const { oauthGrantSealed: _g, herokuTokensSealed: _t, logInputUrlSealed: _l, webhookSecretsSealed: _w, ...rest } = rec;
+  const { oauthGrantSealed: _g, herokuTokensSealed: _t, logInputUrlSealed: _l, webhookSecretsSealed: _w, originSecretSealed: _o, keyRevealSealed: _k, ...rest } = rec;
   return rest;
 }

@@ -5,12 +5,14 @@ export interface Plan {
   maximumRequests: number;
   timePeriodInMilliseconds: number;
   priceNote: string;
+  /** API keys (client applications) the dashboard lets the add-on have at once. */
+  maxApiKeys: number;
 }
 
 export const PLANS: readonly Plan[] = [
-  { slug: 'test', name: 'Test', maximumRequests: 60, timePeriodInMilliseconds: 60_000, priceNote: 'free, for trying it' },
-  { slug: 'basic', name: 'Basic', maximumRequests: 1_000, timePeriodInMilliseconds: 60_000, priceNote: '' },
-  { slug: 'premium', name: 'Premium', maximumRequests: 10_000, timePeriodInMilliseconds: 60_000, priceNote: '' },
+  { slug: 'test', name: 'Test', maximumRequests: 60, timePeriodInMilliseconds: 60_000, priceNote: 'free, for trying it', maxApiKeys: 2 },
+  { slug: 'basic', name: 'Basic', maximumRequests: 1_000, timePeriodInMilliseconds: 60_000, priceNote: '', maxApiKeys: 20 },
+  { slug: 'premium', name: 'Premium', maximumRequests: 10_000, timePeriodInMilliseconds: 60_000, priceNote: '', maxApiKeys: 200 },
 ] as const;
 
 export const PLAN_SLUGS = PLANS.map((p) => p.slug);

@@ -40,6 +40,18 @@ async function storing<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+export type CurrentSession = { cookie: SessionData; session: StoredSession } | { cookie: SessionData | null; session: null };
+
+/** Reads the signed cookie and the session it names, when both hold (the dashboard and its forms). */
+export function sessionReader(cfg: Config, sessions: SessionStore, now: () => number): (req: Request) => Promise<CurrentSession> {
+  return async (req) => {
+    const cookie = readSession(req.cookies?.[SESSION_COOKIE], cfg.SESSION_SECRET, now());
+    if (!cookie) return { cookie: null, session: null };
+    const session = await storing(() => sessions.get(cookie.sid));
+    return session && session.uuid === cookie.uuid ? { cookie, session } : { cookie, session: null };
+  };
+}
+
 export function ssoRoutes(deps: CommandDeps, sessions: SessionStore, cfg: Config, hooks: SsoHooks = {}, traffic?: TrafficReader): Router {
   const r = Router();
   // Secure outside development (tests run as 'test': browsers accept Secure cookies on 127.0.0.1)
@@ -48,13 +60,7 @@ export function ssoRoutes(deps: CommandDeps, sessions: SessionStore, cfg: Config
   const now = () => Math.floor((deps.now ?? (() => new Date()))().getTime() / 1000);
   const page = [pageCsp, noStore];
 
-  /** The signed cookie and the session it names, when both hold. */
-  async function currentSession(req: Request): Promise<{ cookie: SessionData; session: StoredSession } | { cookie: SessionData | null; session: null }> {
-    const cookie = readSession(req.cookies?.[SESSION_COOKIE], cfg.SESSION_SECRET, now());
-    if (!cookie) return { cookie: null, session: null };
-    const session = await storing(() => sessions.get(cookie.sid));
-    return session && session.uuid === cookie.uuid ? { cookie, session } : { cookie, session: null };
-  }
+  const currentSession = sessionReader(cfg, sessions, now);
 
   r.post('/sso/login', ...page, express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }), async (req, res) => {
     if (!req.body || typeof req.body !== 'object') throw badRequest('sign-on expects a form post');
@@ -124,9 +130,16 @@ export function ssoRoutes(deps: CommandDeps, sessions: SessionStore, cfg: Config
     }
     const rec = await findAddon(deps, id);
     if (!rec) throw new HttpError(404, 'unknown add-on');
+    // a key just made is shown once: its sealed secret leaves the record as this page is served
+    let reveal: { name: string; clientId: string; clientSecret: string } | undefined;
+    const sealedKey = rec.keyRevealSealed;
+    if (sealedKey) {
+      reveal = deps.box.openField<{ name: string; clientId: string; clientSecret: string }>(id, 'keyRevealSealed', sealedKey);
+      await storing(() => deps.store.update(id, (r) => (r.keyRevealSealed === sealedKey ? { ...r, keyRevealSealed: undefined } : null)));
+    }
     const verifiedEmail = session.identity === 'verified' ? session.email : undefined;
     const figures = await trafficFor(rec, traffic, (deps.now ?? (() => new Date()))().getTime());
-    res.status(200).type('html').send(renderDashboard(rec, { verifiedEmail, anypointBaseUrl: cfg.ANYPOINT_BASE_URL, csrf: session.csrf, traffic: figures }));
+    res.status(200).type('html').send(renderDashboard(rec, { verifiedEmail, anypointBaseUrl: cfg.ANYPOINT_BASE_URL, csrf: session.csrf, traffic: figures, reveal }));
   });
 
   // logout: a same-origin form post with the session's anti-forgery token; ends the session in Redis

@@ -5,6 +5,7 @@ import { stepsOf } from '../engine';
 import { ADDON_WORKFLOWS, PROVISION } from '../workflows';
 import { describeLimit, findPlan, PLANS } from '../domain/plans';
 import type { TrafficView } from '../domain/traffic';
+import { boundaryOf, CLIENT_ID_HEADER, CLIENT_SECRET_HEADER, CORS_METHODS, ORIGIN_SECRET_HEADER, ORIGIN_SECRET_PREVIOUS_VAR, ORIGIN_SECRET_VAR } from '../domain/boundary';
 import { renderTraffic } from './traffic-view';
 
 /**
@@ -128,6 +129,77 @@ export interface DashboardContext {
   csrf: string;
   /** The gateway's traffic figures (src/http/traffic-view.ts). */
   traffic?: TrafficView;
+  /** A key just made: shown this once. */
+  reveal?: { name: string; clientId: string; clientSecret: string };
+}
+
+/** A console form: a POST with the session's anti-forgery token. */
+function consoleForm(action: string, csrf: string, inner: string, id?: string): string {
+  return `<form method="post" action="${esc(action)}"${id ? ` id="${esc(id)}"` : ''}><input type="hidden" name="csrf" value="${esc(csrf)}">${inner}</form>`;
+}
+
+/** The policy console: origin secret, API keys, IP allowlist, CORS (src/http/console.ts takes the forms). */
+function renderPolicies(rec: AddonRecord, ctx: DashboardContext): string {
+  if (rec.state !== 'provisioned') return '';
+  const b = boundaryOf(rec);
+  const id = rec.uuid;
+  const plan = findPlan(rec.plan);
+  const under = b.change ? `<p class="wait" data-testid="policy-change">Under way: ${esc(b.change.summary)} (asked by ${esc(b.change.by)}). Reload to follow it.</p>` : '';
+  const failure = b.lastFailure
+    ? `<p class="bad" data-testid="policy-failure">${esc(`Not applied: ${b.lastFailure.summary}. The gateway keeps the policies it had. ${b.lastFailure.reason}`)}</p>`
+    : '';
+  const reveal = ctx.reveal
+    ? `<div data-testid="new-key"><p class="ok">New API key <strong>${esc(ctx.reveal.name)}</strong>. Copy the secret now: it is shown only this once.</p>
+<dl><dt>client_id</dt><dd><code id="new-client-id">${esc(ctx.reveal.clientId)}</code></dd><dt>client_secret</dt><dd><code id="new-client-secret">${esc(ctx.reveal.clientSecret)}</code></dd></dl>
+<p class="muted">Callers send them as the <code>${CLIENT_ID_HEADER}</code> and <code>${CLIENT_SECRET_HEADER}</code> headers.</p></div>`
+    : '';
+  const keyRows = b.keys
+    .map(
+      (k) =>
+        `<tr data-testid="key-${esc(k.id)}"><td>${esc(k.name)}</td><td><code>${esc(k.clientId ?? '')}</code></td><td>${esc(k.createdAt.slice(0, 19).replace('T', ' '))} UTC</td><td>${esc(k.createdBy)}</td><td>${esc(k.state)}</td><td>${
+          k.state === 'active' ? consoleForm(`/dashboard/${id}/keys/${k.id}/revoke`, ctx.csrf, '<button type="submit">Revoke</button>') : ''
+        }</td></tr>`,
+    )
+    .join('');
+  const s = b.settings;
+  const enforcement = s.enforcement
+    ? `<p data-testid="enforcement">Calls need a key (client-ID enforcement is on).</p>${consoleForm(`/dashboard/${id}/enforcement`, ctx.csrf, '<input type="hidden" name="enforcement" value="off"><button type="submit">Stop requiring keys</button>')}`
+    : `<p data-testid="enforcement">Calls need no key${b.keys.length ? '' : ' (the first key you create switches client-ID enforcement on)'}.</p>${
+        b.keys.length ? consoleForm(`/dashboard/${id}/enforcement`, ctx.csrf, '<input type="hidden" name="enforcement" value="on"><button type="submit">Require keys</button>') : ''
+      }`;
+  const cors = s.cors;
+  const changes = rec.timeline.filter((e) => e.workflow === 'policy' && e.step === 'policy.record' && e.message).slice(-5).reverse();
+  const history = changes.length
+    ? `<h3>Recent changes</h3><ul data-testid="policy-history">${changes.map((e) => `<li>${esc(e.at.slice(0, 19).replace('T', ' '))} UTC: ${esc(e.message)}</li>`).join('')}</ul>`
+    : '';
+  return `<section id="policies"><h2>Who may call</h2>${under}${failure}${reveal}${history}
+<h3>Origin secret</h3>
+<p>The gateway adds <code>${ORIGIN_SECRET_HEADER}</code> to every request it forwards; your app refuses requests whose header does not match
+<code>${ORIGIN_SECRET_VAR}</code> (or <code>${ORIGIN_SECRET_PREVIOUS_VAR}</code> during a rotation), so nobody can skip the gateway.</p>
+${consoleForm(`/dashboard/${id}/origin-secret/rotate`, ctx.csrf, '<button type="submit" id="rotate-secret">Rotate the origin secret</button>')}
+<h3>API keys</h3>${enforcement}
+<table><thead><tr><th>Name</th><th>client_id</th><th>Created</th><th>By</th><th>State</th><th></th></tr></thead><tbody>${keyRows || '<tr><td colspan="6" class="muted">No keys yet.</td></tr>'}</tbody></table>
+<p class="muted">${b.keys.length} of ${plan?.maxApiKeys ?? 0} keys your plan allows.</p>
+${consoleForm(`/dashboard/${id}/keys`, ctx.csrf, '<label>Name <input name="name" maxlength="60" required></label><button type="submit">Create a key</button>', 'create-key')}
+<h3>IP allowlist</h3>
+<p>${s.ipAllowlist.length ? `Only these sources may call: <code>${esc(s.ipAllowlist.join(', '))}</code>` : 'Any source may call.'}</p>
+${consoleForm(`/dashboard/${id}/ip-allowlist`, ctx.csrf, `<label>Address ranges (CIDR, IPv4 or IPv6; one a line; empty: any source)<br><textarea name="cidrs" rows="3" cols="40">${esc(s.ipAllowlist.join('\n'))}</textarea></label><br><button type="submit">Save the allowlist</button>`)}
+<h3>CORS</h3>
+<p>${cors ? `Browsers on <code>${esc(cors.origins.join(', '))}</code> may call with ${esc(cors.methods.join(', '))}${cors.headers.length ? ` and headers ${esc(cors.headers.join(', '))}` : ''}.` : 'No CORS policy.'}</p>
+${consoleForm(
+  `/dashboard/${id}/cors`,
+  ctx.csrf,
+  `<label>Allowed origins (one a line, or *; empty: no CORS)<br><textarea name="origins" rows="2" cols="40">${esc(cors?.origins.join('\n') ?? '')}</textarea></label><br>
+<label>Methods (${CORS_METHODS.join(', ')}) <input name="methods" value="${esc(cors?.methods.join(', ') ?? 'GET')}"></label><br>
+<label>Headers <input name="headers" value="${esc(cors?.headers.join(', ') ?? '')}"></label><br><button type="submit">Save CORS</button>`,
+)}
+</section>`;
+}
+
+/** A console form refused: why, and the way back. */
+export function renderConsoleRefusal(id: string, why: string): string {
+  const back = /^[0-9a-f-]{36}$/i.test(id) ? `<p><a href="/dashboard/${esc(id.toLowerCase())}#policies">Back to the dashboard</a></p>` : '';
+  return page('Not changed — Anypoint API Gateway', `<section><h2>Nothing was changed</h2><p class="bad" data-testid="refusal">${esc(why)}</p>${back}</section>`);
 }
 
 export function renderDashboard(rec: AddonRecord, ctx: DashboardContext): string {
@@ -150,7 +222,7 @@ export function renderDashboard(rec: AddonRecord, ctx: DashboardContext): string
     ? `<code id="proxy-url">${esc(p.proxyUrl)}</code><button type="button" id="copy-proxy-url" data-copy="proxy-url">Copy</button>`
     : '<span class="muted">appears when the proxy runs</span>';
   const configVars = r.configuredUrl
-    ? `<code>ANYPOINT_API_GATEWAY_URL</code> = <code>${esc(r.configuredUrl)}</code><br><code>ANYPOINT_API_GATEWAY_API_ID</code> = <code>${esc(p?.apiId)}</code>`
+    ? `<code>ANYPOINT_API_GATEWAY_URL</code> = <code>${esc(r.configuredUrl)}</code><br><code>ANYPOINT_API_GATEWAY_API_ID</code> = <code>${esc(p?.apiId)}</code><br><code>${ORIGIN_SECRET_VAR}</code> = <span class="muted">(secret, see heroku config)</span>`
     : '<span class="muted">not set yet</span>';
   const lastError = [...rec.timeline].reverse().find((e) => e.status === 'failed' || e.status === 'retrying');
   // a plan change (or a move to another target) refused for good: the add-on runs as it did, and says why
@@ -179,6 +251,7 @@ ${ctx.verifiedEmail ? `<dt>Signed in as</dt><dd data-testid="identity">${esc(ctx
 ${lastError && rec.state !== 'provisioned' ? `<section><h2>Last problem</h2><p class="bad">${esc(problemLine(lastError, labels))}</p></section>` : ''}
 ${planRefused ? `<section><h2>Plan change not applied</h2><p class="bad" data-testid="plan-change-problem">${esc(`The change to plan ${rec.plan} did not go through; the gateway keeps running ${p?.policyPlan ? `with the limits of plan ${p.policyPlan}` : 'as it was'}.`)} ${esc(problemLine(planRefused, labels))}</p></section>` : ''}
 ${renderTraffic(rec, ctx.traffic)}
+${renderPolicies(rec, ctx)}
 <section><h2>Progress</h2>${stepsTable(rec, labels)}</section>
 <section><h2>Plans</h2>${plansTable(rec.plan)}</section>`;
   return page(`${rec.name} — Anypoint API Gateway`, body, { script: true, logout: { csrf: ctx.csrf } });

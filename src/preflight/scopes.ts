@@ -18,6 +18,9 @@ export const REQUIRED_SCOPES: readonly { scope: string; for: string }[] = [
   { scope: 'read:applications', for: 'watch CloudHub 2.0 proxy applications (Read Applications)' },
   { scope: 'create:applications', for: 'deploy CloudHub 2.0 proxy applications (Create Applications)' },
   { scope: 'delete:applications', for: 'remove CloudHub 2.0 proxy applications (Delete Applications)' },
+  { scope: 'create:client_applications', for: 'make the API keys of the dashboard: client applications, and their contracts with the add-on’s API (Application Creator, granted on the root organisation)' },
+  { scope: 'read:client_applications', for: 'find an API key’s client application again by its name (View Client Applications)' },
+  { scope: 'manage:api_contracts', for: 'list and remove the API keys’ contracts on the add-on’s API instances (Manage Contracts)' },
 ];
 
 /** The required scopes not granted for `orgId` and `envId` (a grant naming no environment counts for every one). */

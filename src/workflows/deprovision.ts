@@ -14,6 +14,8 @@ function tombstone(rec: AddonRecord, run: RunState, now: Date): AddonRecord {
     oauthGrantSealed: undefined,
     logInputUrlSealed: undefined,
     webhookSecretsSealed: undefined,
+    originSecretSealed: undefined,
+    keyRevealSealed: undefined,
     resources: { ...rec.resources, configuredUrl: undefined },
   };
 }

@@ -9,6 +9,7 @@ import { PLAN_CHANGE } from './plan-change';
 import { PROVISION } from './provision';
 import { RETIRE } from './retire';
 import { FOLLOW_APP } from './follow-app';
+import { POLICY } from './boundary';
 
 export * from './deps';
 export { PROVISION } from './provision';
@@ -18,13 +19,14 @@ export { MOVE } from './move';
 export { RETIRE } from './retire';
 export { FOLLOW_APP, wantedUpstream } from './follow-app';
 export { subscribeWebhooks, removeWebhook, webhookUrlFor, WEBHOOK_INCLUDES, type WebhookSecrets } from './webhooks';
+export { POLICY, newOriginSecret } from './boundary';
 export { GATEWAY, GATEWAY_REMOVE, type GatewayWorkflow } from './gateway';
 export { TEARDOWN } from './teardown';
 export { guardUpstream, WORKER_RESOLVE_TIMEOUT_MS } from './upstream';
 
 /** Every workflow of an add-on, by name (each has its queue). */
 export const ADDON_WORKFLOWS: Readonly<Record<string, AddonWorkflow>> = Object.fromEntries(
-  [PROVISION, DEPROVISION, PLAN_CHANGE, MOVE, RETIRE, FOLLOW_APP].map((wf) => [wf.name, wf]),
+  [PROVISION, DEPROVISION, PLAN_CHANGE, MOVE, RETIRE, FOLLOW_APP, POLICY].map((wf) => [wf.name, wf]),
 );
 
 /** Every workflow of a shared gateway slot, by name. */

@@ -2,6 +2,7 @@ import type { AddonRecord } from '../domain/addon';
 import { targetDrift } from '../domain/addon';
 import { regionOf } from '../domain/regions';
 import { TARGET_STEPS } from '../targets';
+import { removeContracts, withBoundary } from './boundary';
 import { setConfigVars } from './config-vars';
 import type { AddonStep, AddonWorkflow } from './deps';
 
@@ -28,11 +29,12 @@ const live = (rec: AddonRecord) => rec.state === 'provisioned';
 export const MOVE: AddonWorkflow = {
   name: 'move',
   repeatable: true,
-  steps: (rec) => [prepareMove, ...TARGET_STEPS[nextTarget(rec)].place('next'), setConfigVars('next')],
+    // the new instance gets every policy and key (carryBoundary) before it is deployed, long before the old one goes
+  steps: (rec) => [prepareMove, ...withBoundary(TARGET_STEPS[nextTarget(rec)].place('next'), 'next'), setConfigVars('next')],
   applies: (rec) => live(rec) && !rec.retired && (!!rec.next || targetDrift(rec)),
   wanted: live,
   advice: 'The add-on keeps running where it was, with the rate limit it had; change the plan again, or contact support with the add-on id.',
-  compensation: (rec) => (rec.next ? TARGET_STEPS[rec.next.target].remove('next') : []),
+  compensation: (rec) => (rec.next ? [removeContracts('next'), ...TARGET_STEPS[rec.next.target].remove('next')] : []),
   // the new placement serves and the app points at it: the old one is retired (removed next)
   succeeded: (rec) => ({ ...rec, placement: rec.next, retired: rec.placement, next: undefined, resources: { ...rec.resources, planChangeFailedFor: undefined } }),
   failed: (rec, run) => ({

@@ -9,6 +9,7 @@ import { TARGET_STEPS } from '../targets';
 import { setConfigVars } from './config-vars';
 import { type AddonStep, type AddonWorkflow, made, platformFor } from './deps';
 import { guardUpstream } from './upstream';
+import { makeOriginSecret, withBoundary } from './boundary';
 import { reportFailure, TEARDOWN } from './teardown';
 import { subscribeWebhooks } from './webhooks';
 
@@ -144,7 +145,8 @@ export const PROVISION: AddonWorkflow = {
     checkLimits,
     createAsset,
     choosePlacement,
-    ...TARGET_STEPS[rec.placement?.target ?? rec.target].place('placement'),
+    makeOriginSecret,
+    ...withBoundary(TARGET_STEPS[rec.placement?.target ?? rec.target].place('placement'), 'placement'),
     subscribeWebhooks,
     setConfigVars('placement'),
     reportProvisioned,
@@ -170,6 +172,8 @@ export const PROVISION: AddonWorkflow = {
       herokuTokensSealed: undefined,
       logInputUrlSealed: undefined,
       webhookSecretsSealed: undefined,
+      originSecretSealed: undefined,
+      keyRevealSealed: undefined,
     };
   },
 };

@@ -1,5 +1,6 @@
 import type { AddonWorkflow } from './deps';
 import { TARGET_STEPS } from '../targets';
+import { removeContracts } from './boundary';
 
 /**
  * After a move: the placement the add-on left is removed (its API instance, its proxy application
@@ -10,7 +11,7 @@ export const RETIRE: AddonWorkflow = {
   name: 'retire',
   repeatable: true,
   bestEffort: true,
-  steps: (rec) => (rec.retired ? TARGET_STEPS[rec.retired.target].remove('retired') : []),
+  steps: (rec) => (rec.retired ? [removeContracts('retired'), ...TARGET_STEPS[rec.retired.target].remove('retired')] : []),
   applies: (rec) => !!rec.retired,
   succeeded: (rec, run) => ({ ...rec, retired: undefined, leftovers: run.leftovers?.length ? [...(rec.leftovers ?? []), ...run.leftovers] : rec.leftovers }),
   failed: (rec) => ({ ...rec, retired: undefined }),

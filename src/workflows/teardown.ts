@@ -4,11 +4,13 @@ import { regionOf } from '../domain/regions';
 import { proxyAppNameFor } from '../domain/targets';
 import { isPermanent, isUpstreamError } from '../clients/errors';
 import { describeError, PermanentFailure } from '../engine';
+import { removeKeysAndPolicies } from './boundary';
 import { type AddonStep, made, platformFor } from './deps';
 import { removeWebhook } from './webhooks';
 
 /**
- * Removing everything an add-on made, wherever it runs: its dedicated proxy application (ch2), its
+ * Removing everything an add-on made, wherever it runs: its API keys (contracts, client
+ * applications) and the console's policies, its dedicated proxy application (ch2), its
  * API instances, its room on a shared gateway (omni; the gateway itself stays, it is the pool's),
  * its Exchange asset (hard delete). Each step removes what the record names AND what the add-on's
  * deterministic names find, so what a try that died before recording it made goes too; 404 means
@@ -75,7 +77,7 @@ const deleteAsset: AddonStep = {
   },
 };
 
-export const TEARDOWN: readonly AddonStep[] = [removeWebhook, removeProxyApps, removeApiInstances, releaseGateway, deleteAsset];
+export const TEARDOWN: readonly AddonStep[] = [removeWebhook, removeKeysAndPolicies, removeProxyApps, removeApiInstances, releaseGateway, deleteAsset];
 
 /**
  * After a provisioning failed for good: Heroku's deprovision action, so the user does not wait 12

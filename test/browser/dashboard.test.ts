@@ -19,7 +19,7 @@ let base: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  stack = await startStack('browser');
+  stack = await startStack('browser', { config: { POLICY_APPLY_MS: '200' } });
   upstream = await startUpstream();
   server = http.createServer(stack.app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -162,3 +162,47 @@ it('without a session the dashboard says how to get in (401)', async () => {
   expect(await page.textContent('body')).toContain('heroku addons:open anypoint-api-gateway');
   await context.close();
 });
+
+it('the policy console works from a real browser form: a key is created, its secret shown once; a forged form from another page is refused', async () => {
+  const { uuid } = await stack.provision({ plan: 'basic', options: { upstream: upstream.url } });
+  await stack.waitForState(uuid, 'provisioned');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const refused: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text());
+  });
+  await page.setContent(ssoForm(uuid, stack.config.SSO_SALT));
+  await Promise.all([page.waitForURL(`${base}/dashboard/${uuid}`), page.click('#go')]);
+
+  // the browser's own form post (Origin: this service, the session's token): 303 back to the dashboard
+  await page.fill('#create-key input[name="name"]', 'browser key');
+  await Promise.all([page.waitForURL(new RegExp(`/dashboard/${uuid}`)), page.click('#create-key button[type="submit"]')]);
+  let secret: string | null = null;
+  for (let i = 0; i < 100 && !secret; i++) {
+    await page.reload();
+    secret = (await page.locator('#new-client-secret').count()) ? await page.textContent('#new-client-secret') : null;
+  }
+  expect(secret).toBeTruthy();
+  await page.reload();
+  expect(await page.locator('#new-client-secret').count()).toBe(0);
+  expect(await page.textContent('body')).toContain('browser key');
+  expect(refused).toEqual([]);
+
+  // another site's page posting the same form (the session cookie is SameSite=Lax: a cross-site POST carries none) changes nothing
+  const evil = http.createServer((_req, res) => {
+    res.setHeader('Content-Type', 'text/html');
+    res.end(`<form method="post" action="${base}/dashboard/${uuid}/keys"><input name="name" value="evil"><button id="evil" type="submit">go</button></form>`);
+  });
+  await new Promise<void>((r) => evil.listen(0, '127.0.0.2', r));
+  try {
+    await page.goto(`http://127.0.0.2:${(evil.address() as AddressInfo).port}/`);
+    const [answer] = await Promise.all([page.waitForResponse(`${base}/dashboard/${uuid}/keys`), page.click('#evil')]);
+    expect([401, 403]).toContain(answer.status());
+    const rec = await stack.store.get(uuid);
+    expect(rec?.boundary?.keys.map((k) => k.name)).toEqual(['browser key']);
+  } finally {
+    await new Promise((r) => evil.close(r));
+    await context.close();
+  }
+}, 60_000);

@@ -51,6 +51,9 @@ async function seed(store: AddonStore, n: number): Promise<string[]> {
     const uuid = randomUUID();
     const rec = newRecord({ uuid, plan: 'basic', target: 'omni', region: 'us', name: `r${i}`, options: {}, now: new Date() });
     if (i % 3 === 0) rec.oauthGrantSealed = oldBox.sealField(uuid, 'oauthGrantSealed', { code: `grant-${i}` });
+    // the origin secret the gateway injects (issue 18), and a new API key not shown yet
+    if (i % 3 === 2) rec.originSecretSealed = oldBox.sealField(uuid, 'originSecretSealed', { current: `origin-${i}` });
+    if (i % 5 === 0) rec.keyRevealSealed = oldBox.sealField(uuid, 'keyRevealSealed', { clientSecret: `key-${i}` });
     // a third in the format of before (v1), the rest in v2 under the old key
     rec.herokuTokensSealed = i % 3 === 1 ? sealV1(K0.key, JSON.stringify({ n: 0 })) : oldBox.sealField(uuid, 'herokuTokensSealed', { n: 0 });
     await store.create(rec);
@@ -106,6 +109,14 @@ it('rotation under load: every record moves to the newest key, no concurrent wri
       // the last write of its worker, whatever the reseal did meanwhile
       expect([id, tokens.n, rec.options.writes ?? '0']).toEqual([id, writes.get(id), String(writes.get(id))]);
     } else expect(tokens.n).toBe(-1);
+    if (rec.originSecretSealed) {
+      expect(box.isCurrent(rec.originSecretSealed)).toBe(true);
+      expect(box.openField<{ current: string }>(id, 'originSecretSealed', rec.originSecretSealed).current).toMatch(/^origin-\d+$/);
+    }
+    if (rec.keyRevealSealed) {
+      expect(box.isCurrent(rec.keyRevealSealed)).toBe(true);
+      expect(box.openField<{ clientSecret: string }>(id, 'keyRevealSealed', rec.keyRevealSealed).clientSecret).toMatch(/^key-\d+$/);
+    }
     if (rec.oauthGrantSealed) {
       expect(box.isCurrent(rec.oauthGrantSealed)).toBe(true);
       expect(box.openField<{ code: string }>(id, 'oauthGrantSealed', rec.oauthGrantSealed).code).toMatch(/^grant-\d+$/);

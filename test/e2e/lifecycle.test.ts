@@ -32,8 +32,8 @@ async function limitedOf(proxyUrl: string, calls: number): Promise<number> {
 }
 
 describe.each([
-  ['omni', { assets: 1, apis: 1, policies: 1, applications: 0 }],
-  ['ch2', { assets: 1, apis: 1, policies: 1, applications: 1 }],
+  ['omni', { assets: 1, apis: 1, policies: 3, applications: 0 }],
+  ['ch2', { assets: 1, apis: 1, policies: 3, applications: 1 }],
 ] as const)('on the %s target', (target, made) => {
   let stack: Stack;
   let upstream: Upstream;
@@ -58,6 +58,9 @@ describe.each([
     expect(addon.state).toBe('provisioned');
     expect(addon.config.ANYPOINT_API_GATEWAY_URL).toBe(p.proxyUrl);
     expect(addon.config.ANYPOINT_API_GATEWAY_API_ID).toBe(String(p.apiId));
+    // the origin secret: a config var for the app, never on the record in the clear
+    expect(addon.config.ANYPOINT_API_GATEWAY_ORIGIN_SECRET).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(rec)).not.toContain(addon.config.ANYPOINT_API_GATEWAY_ORIGIN_SECRET);
     expect(stack.heroku.actionCount(uuid, 'provision')).toBe(1);
     expect(countFor(stack, uuid)).toEqual(made);
     if (target === 'omni') {
@@ -71,13 +74,15 @@ describe.each([
     const first = await callGateway(p.proxyUrl!, '/hello?x=1');
     expect(first.status).toBe(200);
     expect(JSON.parse(first.body)).toEqual({ ok: true, path: '/hello?x=1' });
+    // the upstream sees the origin secret on the gateway's call
+    expect(upstream.secrets().at(-1)).toBe(addon.config.ANYPOINT_API_GATEWAY_ORIGIN_SECRET);
     expect(await limitedOf(p.proxyUrl!, 65)).toBeGreaterThanOrEqual(5);
 
     // plan change within the target: the policy is rewritten in place
     const put = await request(stack.app).put(`/heroku/resources/${uuid}`).set('Authorization', stack.auth).send({ plan: 'basic' });
     expect(put.status).toBe(200);
     await stack.waitFor(uuid, (r) => r.placement?.policyPlan === 'basic');
-    const policies = stack.anypoint.inspect().policies.filter((x) => String(x.apiId) === String(p.apiId));
+    const policies = stack.anypoint.inspect().policies.filter((x) => String(x.apiId) === String(p.apiId) && x.assetId === 'rate-limiting');
     expect(policies).toHaveLength(1);
     expect(JSON.stringify(policies[0].configurationData)).toContain('1000');
     expect((await callGateway(p.proxyUrl!)).status).toBe(200);
@@ -139,14 +144,14 @@ describe('plan changes across targets (basic on omni, premium on ch2)', () => {
     expect(stack.heroku.addon(uuid)!.config.ANYPOINT_API_GATEWAY_URL).toBe(ch2Url);
     expect((await callGateway(ch2Url)).headers['x-ratelimit-limit']).toBe('10000');
     expect((await callGateway(omniUrl)).status).toBe(404);
-    expect(countFor(stack, uuid)).toEqual({ assets: 1, apis: 1, policies: 1, applications: 1 });
+    expect(countFor(stack, uuid)).toEqual({ assets: 1, apis: 1, policies: 3, applications: 1 });
 
     expect((await put(uuid, 'basic')).status).toBe(200);
     const back = await stack.waitFor(uuid, (r) => r.placement?.target === 'omni' && !r.retired && !r.next);
     expect(stack.heroku.addon(uuid)!.config.ANYPOINT_API_GATEWAY_URL).toBe(back.placement!.proxyUrl);
     expect((await callGateway(back.placement!.proxyUrl!)).headers['x-ratelimit-limit']).toBe('1000');
     expect((await callGateway(ch2Url)).status).toBe(404);
-    expect(countFor(stack, uuid)).toEqual({ assets: 1, apis: 1, policies: 1, applications: 0 });
+    expect(countFor(stack, uuid)).toEqual({ assets: 1, apis: 1, policies: 3, applications: 0 });
     expect(stack.heroku.actionCount(uuid, 'provision')).toBe(1);
   });
 
@@ -162,7 +167,7 @@ describe('plan changes across targets (basic on omni, premium on ch2)', () => {
       expect(after.timeline.some((e) => e.workflow === 'move' && e.status === 'failed')).toBe(true);
       expect(stack.heroku.addon(uuid)!.config.ANYPOINT_API_GATEWAY_URL).toBe(rec.placement!.proxyUrl);
       expect((await callGateway(rec.placement!.proxyUrl!)).status).toBe(200);
-      expect(countFor(stack, uuid)).toEqual({ assets: 1, apis: 1, policies: 1, applications: 0 });
+      expect(countFor(stack, uuid)).toEqual({ assets: 1, apis: 1, policies: 3, applications: 0 });
       // the dashboard says the change did not go through, what still runs, and why
       const page = renderDashboard(after, { anypointBaseUrl: 'https://anypoint.test', csrf: 'x' });
       const problem = /data-testid="plan-change-problem">([^<]*)</.exec(page)?.[1] ?? '';

@@ -12,6 +12,7 @@ import type { AddonStore } from '../../src/store/addons';
 import { startWeb, startWorker, type Web, type WorkerProcess } from '../../src/start';
 import { createAnypointSandbox, type AnypointSandbox } from '@aag/standins';
 import { createHerokuSandbox, type HerokuSandbox } from '@aag/standins';
+import manifest from '../../addon-manifest.json';
 import { basic, deletePrefix, LogCapture, testConfig, uniquePrefix } from './context';
 
 /**
@@ -65,7 +66,8 @@ export async function startStack(tag: string, opts: StackOptions = {}): Promise<
     gatewayApiLimit: opts.gatewayApiLimit,
     seed: opts.seed ?? 42,
   });
-  const heroku = createHerokuSandbox({ webhookRetryDelayMs: opts.webhookRetryDelayMs ?? 100 });
+  // the config vars the manifest declares (the origin secret's two among them)
+  const heroku = createHerokuSandbox({ configVars: manifest.api.config_vars, webhookRetryDelayMs: opts.webhookRetryDelayMs ?? 100 });
   const a = await anypoint.start(0);
   const h = await heroku.start(0);
   // the apps' herokuapp.com hosts are served by the Heroku stand-in's router
@@ -158,11 +160,14 @@ export function callGateway(proxyUrl: string, path = '/', headers: Record<string
   });
 }
 
-/** A tiny upstream app on loopback: answers JSON with the path it got. */
-export async function startUpstream(): Promise<{ url: string; hits: () => number; close(): Promise<void> }> {
+/** A tiny upstream app on loopback: answers JSON with the path it got; keeps the origin secret header of each request. */
+export async function startUpstream(): Promise<{ url: string; hits: () => number; secrets: () => (string | undefined)[]; close(): Promise<void> }> {
   let hits = 0;
+  const secrets: (string | undefined)[] = [];
   const server = http.createServer((req, res) => {
     hits++;
+    const s = req.headers['x-anypoint-gateway-secret'];
+    secrets.push(Array.isArray(s) ? s.join(',') : s);
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify({ ok: true, path: req.url }));
   });
@@ -171,6 +176,7 @@ export async function startUpstream(): Promise<{ url: string; hits: () => number
   return {
     url: `http://127.0.0.1:${port}`,
     hits: () => hits,
+    secrets: () => secrets,
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

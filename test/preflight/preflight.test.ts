@@ -1,7 +1,7 @@
-import { DEFAULT_CONNECTED_APP_SCOPES, DEFAULT_ENVIRONMENTS } from '@aag/standins';
+import { DEFAULT_ENVIRONMENTS } from '@aag/standins';
 import { loadConfig } from '../../src/config';
 import { runPreflight, type PreflightOptions, type PreflightResult } from '../../src/preflight/index';
-import { EMPTY, made, startWorld, type World } from './support';
+import { EMPTY, GRANTED_SCOPES, made, startWorld, type World } from './support';
 
 /**
  * The preflight against the stand-ins (issue 16): with everything in place every check passes and
@@ -51,7 +51,7 @@ describe('preflight: everything in place', () => {
       'heroku: public URL',
     ]);
     expect(r.text).toMatch(/\n14 passed, 0 failed$/);
-    expect(r.text).toContain(`ok   anypoint: connected app scopes — all ${DEFAULT_CONNECTED_APP_SCOPES.length} granted`);
+    expect(r.text).toContain(`ok   anypoint: connected app scopes — all ${GRANTED_SCOPES.length} granted`);
     expect(r.text).toContain('ok   anypoint: space us — aag-us-private (private-space');
     expect(r.text).toContain('ok   anypoint: gateway pool us (omni) — Gateway Manager answers; no gateway yet');
     expect(r.text).toContain(`ok   heroku: public URL — ${world.serviceUrl}/healthz answers 200`);
@@ -90,7 +90,7 @@ describe('preflight: each failure on purpose gives one failing line naming the f
   const cases: { what: string; env?: Record<string, string>; setup?: () => void; line: string; why: RegExp; fix: RegExp }[] = [
     {
       what: 'a missing scope',
-      setup: () => world.anypoint.configure({ scopes: DEFAULT_CONNECTED_APP_SCOPES.filter((s) => s !== 'manage:api_policies') }),
+      setup: () => world.anypoint.configure({ scopes: GRANTED_SCOPES.filter((s) => s !== 'manage:api_policies') }),
       line: 'anypoint: connected app scopes',
       why: /lacks a scope in environment Sandbox: manage:api_policies: apply and rewrite the rate limit \(Manage Policies\)$/,
       fix: /add manage:api_policies to connected app dev-anypoint-client .*Access Management → Connected Apps → Scopes/,
@@ -163,6 +163,7 @@ describe('preflight: each failure on purpose gives one failing line naming the f
     // the stand-in's default spaces are the shared ones of the service's default settings
     const { createAnypointSandbox } = await import('@aag/standins');
     const shared = createAnypointSandbox({ seed: 3 });
+    shared.configure({ scopes: GRANTED_SCOPES });
     const s = await shared.start(0);
     try {
       const omni = await run({ ANYPOINT_BASE_URL: s.url, ANYPOINT_REGION_SPACES: 'us:Cloudhub-US-East-2,eu:Cloudhub-EU-West-1' });

@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { REQUIRED_SCOPES } from '../../src/preflight/scopes';
 import { createAnypointSandbox, createHerokuSandbox, type AnypointSandbox, type HerokuSandbox, type SandboxInventory } from '@aag/standins';
 import { appContext, type AppContext } from '../helpers/context';
 import { startUpstream } from '../helpers/stack';
@@ -44,8 +45,18 @@ function selfSigned(): { key: string; cert: string; dir: string } {
   return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8'), dir };
 }
 
+/** The scopes README "Going live" lists: what an operator grants the connected app. */
+export const GRANTED_SCOPES = REQUIRED_SCOPES.map((s) => s.scope);
+
 export async function startWorld(tag: string, opts: { environments?: { id: string; name: string }[] } = {}): Promise<World> {
   const anypoint = createAnypointSandbox({ deployDelayMs: 100, gatewayCreateDelayMs: 100, apiGoLiveDelayMs: 20, spaces: SPACES, environments: opts.environments, seed: 7 });
+  // the connected app holds every scope README "Going live" asks for (the API keys' among them), after a reset too
+  anypoint.configure({ scopes: GRANTED_SCOPES });
+  const reset = anypoint.reset.bind(anypoint);
+  anypoint.reset = () => {
+    reset();
+    anypoint.configure({ scopes: GRANTED_SCOPES });
+  };
   const heroku = createHerokuSandbox({ clientSecret: HEROKU_SECRET });
   const a = await anypoint.start(0);
   const h = await heroku.start(0);

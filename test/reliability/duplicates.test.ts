@@ -59,7 +59,7 @@ describe('duplicate storms', () => {
         expect(countFor(inv, b.uuid)).toEqual(ONE);
         expect(env.heroku.actionCount(b.uuid, 'provision')).toBe(1);
       }
-      expect(totals(inv)).toEqual({ assets: 11, softDeletedAssets: 0, apis: 11, policies: 11, applications: 0 });
+      expect(totals(inv)).toEqual({ assets: 11, softDeletedAssets: 0, apis: 11, policies: 33, applications: 0 });
       return { anypoint: fmtCounts(totals(inv)) + ' (11 add-ons)', outcome: `${tally(res.map((r) => r.status))}; 10/10 provisioned; Heroku provision 1 each`, timing: '-' };
     });
   }, 60_000);

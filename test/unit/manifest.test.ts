@@ -17,7 +17,8 @@ describe('addon-manifest.json', () => {
 
   it('config vars match ^[A-Z][0-9A-Z_]+$ and start with the prefix, which is the slug upper-cased', () => {
     expect(api.config_vars_prefix).toBe(manifest.id.toUpperCase().replace(/-/g, '_'));
-    expect(api.config_vars).toEqual(['ANYPOINT_API_GATEWAY_URL', 'ANYPOINT_API_GATEWAY_API_ID']);
+    // the origin secret the gateway sends, and the value it replaces while a rotation restarts the app
+    expect(api.config_vars).toEqual(['ANYPOINT_API_GATEWAY_URL', 'ANYPOINT_API_GATEWAY_API_ID', 'ANYPOINT_API_GATEWAY_ORIGIN_SECRET', 'ANYPOINT_API_GATEWAY_ORIGIN_SECRET_PREVIOUS']);
     for (const name of api.config_vars) {
       expect(name).toMatch(/^[A-Z][0-9A-Z_]+$/);
       expect(name.startsWith(`${api.config_vars_prefix}_`)).toBe(true);

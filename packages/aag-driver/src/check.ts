@@ -30,8 +30,8 @@ export interface CheckResult {
   lines: string[];
 }
 
-/** The manifest's config vars: exactly these keys reach Heroku. */
-export const EXPECTED_CONFIG_VARS = ['ANYPOINT_API_GATEWAY_API_ID', 'ANYPOINT_API_GATEWAY_URL'];
+/** The config vars a provisioning sets (sorted): the manifest's, but for the origin secret's _PREVIOUS, set only during a rotation. */
+export const EXPECTED_CONFIG_VARS = ['ANYPOINT_API_GATEWAY_API_ID', 'ANYPOINT_API_GATEWAY_ORIGIN_SECRET', 'ANYPOINT_API_GATEWAY_URL'];
 
 class Fail extends Error {}
 
@@ -284,6 +284,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       }
       if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:') || !u.hostname) fail(`ANYPOINT_API_GATEWAY_URL is not a URL: ${JSON.stringify(config.ANYPOINT_API_GATEWAY_URL)}`);
       if (!config.ANYPOINT_API_GATEWAY_API_ID?.trim()) fail('ANYPOINT_API_GATEWAY_API_ID is empty');
+      if ((config.ANYPOINT_API_GATEWAY_ORIGIN_SECRET ?? '').length < 32) fail('ANYPOINT_API_GATEWAY_ORIGIN_SECRET is missing or shorter than 32 characters');
       return config.ANYPOINT_API_GATEWAY_URL;
     });
 

@@ -365,6 +365,24 @@ export const OVERRIDES: Override[] = [
     },
   },
   {
+    id: 'apim-contract-get-one',
+    kind: 'fix',
+    api: 'anypoint',
+    operation: `GET ${APIM_INSTANCE}/contracts/{contractId}`,
+    what: '200 is one contract object (the list\'s item schema, contracts.items), not the {contracts, total} list; the example becomes the list\'s first contract',
+    specLine: 'anypoint/api-manager/api.yaml:921',
+    why:
+      'The operation reuses the list schema and example (schemas/responses/contracts.yaml) for "Retrieves a specific contract for the API", ' +
+      'while PATCH on the same path answers one contract (schemas/responses/contractCreation.yaml): the same resource cannot be both.',
+    apply(op) {
+      const m = media(op, '200');
+      m.schema = structuredClone(at(m.schema, 'properties/contracts/items'));
+      const ex = m.examples?.Contracts as { contracts?: unknown[] } | undefined;
+      if (!ex || !Array.isArray(ex.contracts) || ex.contracts.length === 0) throw new Error('override apim-contract-get-one: example Contracts has no contracts list');
+      m.examples = { Contract: ex.contracts[0] };
+    },
+  },
+  {
     id: 'apim-tier-post-body',
     kind: 'fix',
     api: 'anypoint',

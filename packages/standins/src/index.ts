@@ -2,3 +2,4 @@
 export * from './anypoint';
 export * from './heroku';
 export { unexpectedViolations } from './contract';
+export { createOriginApp, ORIGIN_SECRET_HEADER, type OriginApp, type OriginAppOptions, type OriginCall } from './heroku/origin-app';

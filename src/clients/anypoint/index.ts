@@ -10,6 +10,7 @@ import { GatewayManagerClient } from './gateway-manager';
 import { PoliciesClient } from './policies';
 import { ProxiesClient } from './proxies';
 import { AnalyticsClient } from './analytics';
+import { ClientAppsClient } from './client-apps';
 
 export * from './context';
 export * from './auth';
@@ -21,6 +22,7 @@ export * from './proxies';
 export * from './gateway-manager';
 export * from './application-manager';
 export * from './analytics';
+export * from './client-apps';
 
 export type AnypointClientConfig = Pick<
   Config,
@@ -48,6 +50,8 @@ export interface AnypointClient {
   amc: ApplicationManagerClient;
   /** Analytics Events Export: the gateways' traffic. */
   analytics: AnalyticsClient;
+  /** Client applications and their contracts (the dashboard's API keys). */
+  clientApps: ClientAppsClient;
   /** Org id (from the token) and the configured environment; resolved once, cached, shared. */
   context(): Promise<AnypointContext>;
 }
@@ -104,5 +108,6 @@ export function createAnypointClient(cfg: AnypointClientConfig, opts: ClientRunt
     gateways: new GatewayManagerClient(http('gatewaymanager'), context),
     amc: new ApplicationManagerClient(http('amc'), context),
     analytics: new AnalyticsClient(http('analytics'), context),
+    clientApps: new ClientAppsClient(http('exchange'), http('apimanager'), context),
   };
 }

@@ -165,8 +165,8 @@ export class HerokuPlatformClient {
     return res.status !== 404 && res.status !== 403;
   }
 
-  /** `PATCH /addons/{uuid}/config` with `{config: [{name, value}]}`. */
-  async setConfig(uuid: string, vars: Record<string, string>): Promise<void> {
+  /** `PATCH /addons/{uuid}/config` with `{config: [{name, value}]}`; a null value unsets the var. */
+  async setConfig(uuid: string, vars: Record<string, string | null>): Promise<void> {
     const config = Object.entries(vars).map(([name, value]) => ({ name, value }));
     await this.paced((p) => this.http.patch(`/addons/${enc(uuid)}/config`, { config }, { ...p, headers: this.headers, auth: this.tokens, op: 'heroku.setConfig' }));
   }

@@ -1,10 +1,12 @@
-import { CRASH_POINTS, crashCase, describeCrash, MOVE_PLAN, NEW_PLAN, UNRECOVERABLE, type CrashResult } from '../support/crash';
+import { CRASH_POINTS, CRASH_SETTINGS, crashCase, describeCrash, MOVE_PLAN, NEW_PLAN, UNRECOVERABLE, type CrashResult } from '../support/crash';
 import { figures, measured, NONE, ONE, ONE_CH2, stopAll } from '../support/harness';
 
 /**
  * kill -9 of a real worker process at every checkpoint of every step of every workflow, on each
  * target (provision and its compensation, the shared gateway's creation, deprovision, plan change,
- * a move across targets, the old placement's retirement, follow-app after a rename): before the remote call, and after it but
+ * a move across targets, the old placement's retirement, follow-app after a rename, the dashboard's
+ * policy changes: a key made and revoked, settings, an origin-secret rotation, a refused change put
+ * back): before the remote call, and after it but
  * before the record; then a restart.
  */
 const fig = figures('crash-matrix');
@@ -28,6 +30,7 @@ function expectOutcome(r: CrashResult) {
     expect(r.deprovisionActions).toBe(0);
     return;
   }
+  if (r.scenario.startsWith('policy-')) expect(r.final.state).toBe('provisioned');
   switch (r.scenario) {
     case 'compensation':
       // the deployment was refused for good: everything made is removed once, Heroku told once
@@ -48,6 +51,34 @@ function expectOutcome(r: CrashResult) {
       expect(r.final.state).toBe('provisioned');
       expect(r.final.placement?.policyPlan).toBe(NEW_PLAN);
       expect(r.counts).toEqual(ONE);
+      break;
+    case 'policy-key':
+      // made then revoked: no client application, no contract; enforcement stays on
+      expect(r.final.state).toBe('provisioned');
+      expect(r.final.boundary?.keys).toEqual([]);
+      expect(r.final.boundary?.settings.enforcement).toBe(true);
+      expect(r.policyAssets).toEqual(['client-id-enforcement', 'header-injection', 'header-removal', 'rate-limiting']);
+      expect([r.clientApps, r.contracts]).toEqual([0, 0]);
+      expect(r.secretInStep).toBe(true);
+      break;
+    case 'policy-settings':
+      expect(r.final.boundary?.settings).toEqual(CRASH_SETTINGS);
+      expect(r.policyAssets).toEqual(['client-id-enforcement', 'cors', 'header-injection', 'header-removal', 'ip-allowlist', 'rate-limiting']);
+      expect(r.secretInStep).toBe(true);
+      break;
+    case 'policy-rotate':
+      // the gateway sends the value the app holds; nothing else of the rotation is left
+      expect(r.final.state).toBe('provisioned');
+      expect(r.secretInStep).toBe(true);
+      expect(r.final.timeline.some((e) => e.step === 'rotate.finish' && e.status === 'done')).toBe(true);
+      expect(r.policyAssets).toEqual(['header-injection', 'header-removal', 'rate-limiting']);
+      break;
+    case 'policy-failed':
+      // refused: the previous (no console policy) back in force, the reason kept for the page
+      expect(r.final.boundary?.lastFailure?.reason).toMatch(/refused the request \(400\)/);
+      expect(r.final.boundary?.settings.enforcement).toBe(false);
+      expect(r.policyAssets).toEqual(['header-injection', 'header-removal', 'rate-limiting']);
+      expect(r.secretInStep).toBe(true);
       break;
     case 'move':
     case 'retire':

@@ -4,6 +4,7 @@
  * the secret scan. Every wait here is bounded in time; every process started here is tracked and
  * stopped by `stopAll()`.
  */
+import manifest from '../../../addon-manifest.json';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -116,8 +117,8 @@ export function totals(inv: SandboxInventory): Counts {
   };
 }
 
-/** One add-on on the default (omni) target: one of everything, no dedicated application. */
-export const ONE: Counts = { assets: 1, softDeletedAssets: 0, apis: 1, policies: 1, applications: 0 };
+/** One add-on on the default (omni) target, no dedicated application: its asset, its API instance, three policies (the plan's rate limit, the origin secret's header removal and injection). */
+export const ONE: Counts = { assets: 1, softDeletedAssets: 0, apis: 1, policies: 3, applications: 0 };
 /** One add-on on the ch2 target. */
 export const ONE_CH2: Counts = { ...ONE, applications: 1 };
 export const NONE: Counts = { assets: 0, softDeletedAssets: 0, apis: 0, policies: 0, applications: 0 };
@@ -191,6 +192,8 @@ export const FAST_RECOVERY: Record<string, string> = {
   HTTP_BACKOFF_BASE_MS: '5',
   HTTP_BACKOFF_MAX_MS: '50',
   DEPLOY_POLL_MS: '100',
+  POLICY_APPLY_MS: '100',
+  ORIGIN_SECRET_RESTART_MS: '100',
   JOB_BACKOFF_MS: '50',
   SWEEP_INTERVAL_MS: '500',
   SWEEP_STALE_MS: '1000',
@@ -211,7 +214,7 @@ export async function startEnv(
     gatewayApiLimit: opts.gatewayApiLimit,
     seed: opts.seed ?? 7,
   });
-  const heroku = createHerokuSandbox({});
+  const heroku = createHerokuSandbox({ configVars: manifest.api.config_vars });
   const a = await anypoint.start(0);
   const h = await heroku.start(0);
   // the apps' herokuapp.com hosts are served by the Heroku stand-in's router

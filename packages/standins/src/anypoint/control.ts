@@ -14,6 +14,8 @@ export function parseConfigPatch(input: unknown): SandboxConfigPatch {
       case 'apiGoLiveDelayMs':
       case 'gatewayApiLimit':
       case 'tokenTtlSeconds':
+      case 'policyApplyDelayMs':
+      case 'contractApplyDelayMs':
         if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${k} must be a non-negative number`);
         out[k] = v;
         break;

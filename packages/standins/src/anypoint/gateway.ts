@@ -5,6 +5,22 @@ import type { AddressInfo } from 'node:net';
 import type { SandboxState } from './state';
 import type { ApiInstance, ApiPolicy } from './types';
 import { markBlocked, trackGatewayCall } from './analytics';
+import {
+  allowlistOf,
+  clientCredentials,
+  corsHeaders,
+  DEFAULT_IP_EXPRESSION,
+  evaluate,
+  firstAddress,
+  injectHeaders,
+  isPreflight,
+  removeHeaders,
+  parseExpression,
+  type CorsConfig,
+  type HeaderInjectionConfig,
+  type HeaderRemovalConfig,
+} from './policies';
+import { timingSafeEqual } from 'node:crypto';
 
 /** The base path an API instance on a managed gateway serves under: the path of its proxyUri. */
 export function basePathOf(api: ApiInstance): string {
@@ -166,30 +182,100 @@ export class Gateway {
     this.serve(api, req, res, req.url ?? '/', state.applicationUri(app));
   }
 
-  /** The API's rate limit, then the upstream. */
+  /**
+   * The API's live policies (see SandboxState.livePolicies), in a fixed order: CORS (a preflight is
+   * answered here; an allowed origin gets its headers on every answer), IP allowlist (403), client-ID
+   * enforcement (401), rate limiting (429), then the upstream: header removal, then header injection.
+   */
   private serve(api: ApiInstance, req: http.IncomingMessage, res: http.ServerResponse, rest: string, uri = api.endpoint.uri): void {
     const { state } = this;
     trackGatewayCall(state, api, req, res, rest);
-    let policy: ApiPolicy | undefined;
-    for (const p of state.policies.values()) {
-      if (p.apiId === api.id && p.assetId === 'rate-limiting' && !p.disabled) {
-        policy = p;
-        break;
+    const live = state.livePolicies(api.id);
+    const find = (assetId: string): ApiPolicy | undefined => live.find((p) => p.assetId === assetId);
+    let extra: http.OutgoingHttpHeaders = {};
+    const refuse = (status: number, policyName: string, error: string, headers: http.OutgoingHttpHeaders = {}) => {
+      markBlocked(res, policyName);
+      req.resume();
+      sendJson(res, status, { error }, { ...extra, ...headers });
+    };
+
+    const cors = find('cors');
+    if (cors) {
+      const preflight = isPreflight(req);
+      const headers = corsHeaders(cors.configurationData as CorsConfig, req, preflight);
+      if (preflight) {
+        req.resume();
+        res.writeHead(200, { ...(headers ?? {}), 'content-length': '0' });
+        res.end();
+        return;
+      }
+      if (headers) extra = { ...headers };
+    }
+
+    const allow = find('ip-allowlist');
+    if (allow) {
+      const cfg = allow.configurationData as { ips: string[]; ipExpression?: string };
+      const source = this.sourceAddress(req, cfg.ipExpression ?? DEFAULT_IP_EXPRESSION);
+      if (!source || !allowlistOf(cfg.ips).check(source.address, source.type)) {
+        state.gatewayStats.ipRefused += 1;
+        return refuse(403, 'IP Allowlist', 'Forbidden: the IP is not allowed');
       }
     }
-    let extra: http.OutgoingHttpHeaders = {};
+
+    const clientId = find('client-id-enforcement');
+    if (clientId) {
+      const creds = clientCredentials(req, clientId.configurationData);
+      if (!this.hasLiveContract(api.id, creds)) {
+        state.gatewayStats.unauthorized += 1;
+        const basic = clientId.configurationData.credentialsOriginHasHttpBasicAuthenticationHeader === 'httpBasicAuthenticationHeader';
+        return refuse(401, 'Client ID Enforcement', 'Unauthorized: invalid client application credentials', basic ? { 'www-authenticate': 'Basic realm="mule-realm"' } : {});
+      }
+    }
+
+    const policy = find('rate-limiting');
     if (policy) {
       const rl = this.rateLimit(String(api.id), policy);
       if (!rl.allowed) {
         state.gatewayStats.rateLimited += 1;
-        markBlocked(res, 'Rate limiting');
-        req.resume();
-        sendJson(res, 429, { error: 'Too many requests' }, rl.headers);
-        return;
+        return refuse(429, 'Rate limiting', 'Too many requests', rl.headers);
       }
-      if (rl.expose) extra = rl.headers;
+      if (rl.expose) extra = { ...extra, ...rl.headers };
     }
-    this.forward(req, res, new URL(uri), rest, api.endpoint.responseTimeout ?? 30_000, extra);
+    const inject = find('header-injection')?.configurationData as HeaderInjectionConfig | undefined;
+    const remove = find('header-removal')?.configurationData as HeaderRemovalConfig | undefined;
+    this.forward(req, res, new URL(uri), rest, api.endpoint.responseTimeout ?? 30_000, extra, inject, remove);
+  }
+
+  /**
+   * The source address the allowlist checks. The default expression reads X-Forwarded-For, which the
+   * platform's load balancer extends with the address it saw the call come from: the first entry of
+   * (the caller's X-Forwarded-For, then the socket's address). `#[attributes.remoteAddress]` is the socket.
+   */
+  private sourceAddress(req: http.IncomingMessage, expression: string): ReturnType<typeof firstAddress> {
+    const expr = parseExpression(expression);
+    if (!expr) return undefined;
+    if (expr.kind === 'header' && expr.name === 'x-forwarded-for') {
+      const prior = req.headers['x-forwarded-for'];
+      return firstAddress([prior, req.socket.remoteAddress].filter(Boolean).join(', '));
+    }
+    return firstAddress(evaluate(expr, req));
+  }
+
+  /** Whether a contract of this API that the gateway honours now has these credentials. */
+  private hasLiveContract(apiId: number, creds: { id?: string; secret?: string; checkSecret: boolean }): boolean {
+    if (!creds.id) return false;
+    if (creds.checkSecret && creds.secret === undefined) return false;
+    const same = (a: string, b: string) => {
+      const x = Buffer.from(a);
+      const y = Buffer.from(b);
+      return x.length === y.length && timingSafeEqual(x, y);
+    };
+    const now = Date.now();
+    for (const c of [...this.state.contracts.values()]) {
+      if (c.apiId !== apiId || !this.state.contractLive(c, now)) continue;
+      if (same(c.clientId, creds.id) && (!creds.checkSecret || same(c.clientSecret, creds.secret ?? ''))) return true;
+    }
+    return false;
   }
 
   /** Fixed windows per application; a changed policy (new limits) starts fresh windows. */
@@ -245,6 +331,8 @@ export class Gateway {
     rest: string,
     timeoutMs: number,
     extra: http.OutgoingHttpHeaders,
+    inject?: HeaderInjectionConfig,
+    remove?: HeaderRemovalConfig,
   ): void {
     const { state } = this;
     const basePath = target.pathname.replace(/\/+$/, '');
@@ -255,6 +343,9 @@ export class Gateway {
     headers['x-forwarded-host'] = req.headers.host ?? '';
     headers['x-forwarded-proto'] = 'http';
     headers.host = target.host;
+    // removal first: a caller's own copy of an injected header is dropped, then the configured value added
+    removeHeaders(headers, remove?.inboundHeaders);
+    injectHeaders(headers, inject?.inboundHeaders);
     // a host the sandbox routes elsewhere (e.g. *.herokuapp.com → the Heroku stand-in's router), Host kept
     const routed = this.routeFor(target.hostname);
     const via = routed ?? target;
@@ -284,7 +375,10 @@ export class Gateway {
     upstream.on('error', () => fail(502, 'The upstream could not be reached'));
     upstream.on('response', (ur) => {
       state.gatewayStats.forwarded += 1;
-      res.writeHead(ur.statusCode ?? 502, { ...stripHopByHop(ur.headers), ...extra });
+      const out: http.OutgoingHttpHeaders = { ...stripHopByHop(ur.headers), ...extra };
+      removeHeaders(out, remove?.outboundHeaders);
+      injectHeaders(out, inject?.outboundHeaders);
+      res.writeHead(ur.statusCode ?? 502, out);
       ur.pipe(res);
       ur.on('error', () => res.destroy());
     });

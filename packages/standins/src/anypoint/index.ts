@@ -18,6 +18,7 @@ import { errorBody, HttpError, type Ctx } from './http';
 import { accountsRateHeaders, registerAccounts, requireToken } from './routes/accounts';
 import { registerApiManager } from './routes/apiManager';
 import { registerExchange } from './routes/exchange';
+import { registerContracts } from './routes/contracts';
 import { registerRuntime } from './routes/runtime';
 import { registerGateways } from './routes/gateways';
 import { registerReadiness } from './routes/readiness';
@@ -35,10 +36,12 @@ import type { ViolationLog } from '@aag/contracts';
 
 export type {
   AnypointSandboxOptions,
+  ApiContract,
   ApiInstance,
   ApiInstanceView,
   ApiPolicy,
   CallRecord,
+  ClientApplication,
   ExchangeAsset,
   FaultRule,
   GatewayView,
@@ -107,6 +110,8 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
       hardDeletionEnabled: true,
       scopes: [...DEFAULT_CONNECTED_APP_SCOPES],
       ltsRuntimes: true,
+      policyApplyDelayMs: opts.policyApplyDelayMs ?? 0,
+      contractApplyDelayMs: opts.contractApplyDelayMs ?? 0,
     },
     opts.gatewayPort ?? 0,
     opts.spaces,
@@ -170,6 +175,7 @@ export function createAnypointSandbox(opts: AnypointSandboxOptions = {}): Anypoi
   registerAccounts(app, ctx);
   registerExchange(app, ctx);
   registerApiManager(app, ctx);
+  registerContracts(app, ctx);
   registerRuntime(app, ctx);
   registerGateways(app, ctx, gateway);
   registerReadiness(app, ctx);

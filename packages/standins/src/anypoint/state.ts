@@ -1,8 +1,10 @@
 import type {
   AmcApplication,
+  ApiContract,
   ApiInstance,
   ApiInstanceView,
   ApiPolicy,
+  ClientApplication,
   ExchangeAsset,
   GatewayView,
   ManagedGatewayRecord,
@@ -76,6 +78,12 @@ export interface DeploymentRecord {
   updatedDate: string;
 }
 
+/** What the gateway enforces of one policy over time: each entry takes effect at `from` (null = removed). */
+export interface PolicyHistory {
+  apiId: number;
+  entries: { from: number; policy: ApiPolicy | null }[];
+}
+
 export interface RateWindows {
   signature: string;
   windows: { start: number; count: number }[];
@@ -87,6 +95,10 @@ export interface GatewayStats {
   rateLimited: number;
   notFound: number;
   upstreamErrors: number;
+  /** Refused by client-ID enforcement (401). */
+  unauthorized: number;
+  /** Refused by the IP allowlist (403). */
+  ipRefused: number;
 }
 
 export const iso = (ms: number = Date.now()): string => new Date(ms).toISOString();
@@ -111,14 +123,22 @@ export class SandboxState {
   /** CloudHub 2.0 proxy applications, by name. */
   applications = new Map<string, AmcApplication>();
   rateWindows = new Map<string, RateWindows>();
+  /** Exchange client applications, by id. */
+  clientApps = new Map<number, ClientApplication>();
+  /** Contracts, by id; a deleted one stays (endedAt set) until its end is live at the gateway. */
+  contracts = new Map<number, ApiContract>();
+  /** The policies as the gateway sees them, by policy id (see livePolicies). */
+  policyHistory = new Map<number, PolicyHistory>();
   accountsWindow = { start: 0, count: 0 };
-  gatewayStats: GatewayStats = { requests: 0, forwarded: 0, rateLimited: 0, notFound: 0, upstreamErrors: 0 };
+  gatewayStats: GatewayStats = { requests: 0, forwarded: 0, rateLimited: 0, notFound: 0, upstreamErrors: 0, unauthorized: 0, ipRefused: 0 };
 
   // Ids keep growing across reset() so a stale id never names a new resource.
   private nextApiId = 18_000_001;
   private nextPolicyId = 4_000_001;
   private nextDeploymentId = 70_001;
   private nextPublication = 1;
+  private nextClientAppId = 2_100_001;
+  private nextContractId = 610_001;
 
   constructor(
     readonly orgId: string,
@@ -147,6 +167,72 @@ export class SandboxState {
   newPublicationId(): string {
     return `pub-${this.nextPublication++}`;
   }
+  newClientAppId(): number {
+    return this.nextClientAppId++;
+  }
+  newContractId(): number {
+    return this.nextContractId++;
+  }
+
+  /** A policy was applied or changed: the gateway enforces this copy once the apply delay has passed. */
+  recordPolicy(p: ApiPolicy, now = Date.now()): void {
+    this.pushPolicyEntry(p.id, p.apiId, structuredClone(p), now);
+  }
+
+  /** A policy was removed: the gateway stops enforcing it once the apply delay has passed. */
+  recordPolicyRemoval(p: ApiPolicy, now = Date.now()): void {
+    this.pushPolicyEntry(p.id, p.apiId, null, now);
+  }
+
+  private pushPolicyEntry(id: number, apiId: number, policy: ApiPolicy | null, now: number): void {
+    const h = this.policyHistory.get(id) ?? { apiId, entries: [] };
+    h.entries.push({ from: now + this.config.policyApplyDelayMs, policy });
+    this.policyHistory.set(id, h);
+  }
+
+  /**
+   * The policies of an API instance the gateway enforces now (enabled ones, by `order`): for each
+   * policy, its newest version whose apply delay has passed. Versions no longer needed are dropped.
+   */
+  livePolicies(apiId: number, now = Date.now()): ApiPolicy[] {
+    const out: ApiPolicy[] = [];
+    for (const [id, h] of this.policyHistory) {
+      if (h.apiId !== apiId) continue;
+      let live = -1;
+      h.entries.forEach((e, i) => {
+        if (e.from <= now) live = i;
+      });
+      if (live > 0) h.entries.splice(0, live);
+      if (live === -1) continue;
+      const p = h.entries[0].policy;
+      if (!p) {
+        if (h.entries.length === 1) this.policyHistory.delete(id);
+        continue;
+      }
+      if (!p.disabled) out.push(p);
+    }
+    return out.sort((a, b) => a.order - b.order || a.id - b.id);
+  }
+
+  /** Ends every standing contract matching `pick` (deleted application, deleted API, deleted contract). */
+  endContracts(pick: (c: ApiContract) => boolean, now = Date.now()): void {
+    for (const c of this.contracts.values()) if (c.endedAt === null && pick(c)) c.endedAt = now;
+  }
+
+  /** Whether the gateway honours the contract now: past its apply delay, and its end (if any) not yet applied. */
+  contractLive(c: ApiContract, now = Date.now()): boolean {
+    const delay = this.config.contractApplyDelayMs;
+    if (c.endedAt !== null && now >= c.endedAt + delay) {
+      this.contracts.delete(c.id);
+      return false;
+    }
+    return now >= c.createdAt + delay;
+  }
+
+  /** Standing contracts (not deleted). */
+  standingContracts(): ApiContract[] {
+    return [...this.contracts.values()].filter((c) => c.endedAt === null);
+  }
 
   env(id: string | undefined): Required<SandboxEnvironment> | undefined {
     return this.environments.find((e) => e.id === id);
@@ -163,8 +249,11 @@ export class SandboxState {
     this.gateways.clear();
     this.applications.clear();
     this.rateWindows.clear();
+    this.clientApps.clear();
+    this.contracts.clear();
+    this.policyHistory.clear();
     this.accountsWindow = { start: 0, count: 0 };
-    this.gatewayStats = { requests: 0, forwarded: 0, rateLimited: 0, notFound: 0, upstreamErrors: 0 };
+    this.gatewayStats = { requests: 0, forwarded: 0, rateLimited: 0, notFound: 0, upstreamErrors: 0, unauthorized: 0, ipRefused: 0 };
     this.config = { ...this.initialConfig };
   }
 
@@ -277,6 +366,8 @@ export class SandboxState {
       softDeletedAssets: all.filter((a) => a.deleted),
       apis: [...this.apis.values()].map((a) => ({ ...this.apiView(a), liveSince: this.liveSince(a) })),
       policies: [...this.policies.values()].map((p) => this.policyView(p)),
+      clientApplications: [...this.clientApps.values()].map((a) => ({ ...a, redirectUri: [...a.redirectUri], grantTypes: [...a.grantTypes] })),
+      contracts: this.standingContracts().map((c) => ({ ...c })),
       gateways: [...this.gateways.values()].map((g) => this.gatewayView(g)),
       applications: [...this.applications.values()].map((a) => ({ id: a.id, name: a.name, apiId: a.apiId, ...this.applicationStatus(a), publicUrl: a.publicUrl, readyAt: a.readyAt })),
     };

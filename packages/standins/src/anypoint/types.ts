@@ -30,6 +30,10 @@ export interface AnypointSandboxOptions {
   gatewayPort?: number;
   /** The CloudHub 2.0 spaces (deployment targets) the environment sees; default the two shared spaces of the add-on's regions. */
   spaces?: SandboxSpace[];
+  /** A policy created, changed or removed takes effect at the gateway this long later (default 0). */
+  policyApplyDelayMs?: number;
+  /** A contract created or ended (deleted, or its application deleted) takes effect at the gateway this long later (default 0). */
+  contractApplyDelayMs?: number;
   /** PRNG seed for faults (default 1). */
   seed?: number;
   /** The events export: visibility delay, calls a minute, events kept (see analytics.ts). */
@@ -88,6 +92,10 @@ export interface SandboxConfig {
   scopes: string[];
   /** false: the runtime lists (Mule runtimes of CloudHub 2.0, managed gateway versions) offer Edge lines only, and LTS versions are refused. */
   ltsRuntimes: boolean;
+  /** The gateway enforces a policy's creation, change or removal this long after the API Manager call. */
+  policyApplyDelayMs: number;
+  /** The gateway honours a new contract, and stops honouring an ended one, this long after the call. */
+  contractApplyDelayMs: number;
 }
 
 export type SandboxConfigPatch = Partial<SandboxConfig>;
@@ -181,6 +189,39 @@ export interface ApiPolicy {
   updatedDate: string;
 }
 
+/** An Exchange client application: the credentials a consumer sends through client-ID enforcement. */
+export interface ClientApplication {
+  id: number;
+  name: string;
+  description: string | null;
+  url: string | null;
+  redirectUri: string[];
+  grantTypes: string[];
+  clientId: string;
+  clientSecret: string;
+  masterOrganizationId: string;
+  createdDate: string;
+}
+
+/** A contract between a client application and an API instance (auto-approved: the stand-in has no SLA tiers). */
+export interface ApiContract {
+  id: number;
+  apiId: number;
+  applicationId: number;
+  /** The application's credentials, kept so an ended contract can still be honoured until its end is live. */
+  clientId: string;
+  clientSecret: string;
+  status: 'APPROVED';
+  partyId: string | null;
+  partyName: string | null;
+  requestAccessInfo: { reason: string } | null;
+  acceptedTerms: boolean;
+  createdAt: number;
+  createdDate: string;
+  /** When the contract was deleted (itself, with its application or with its API); null while it stands. */
+  endedAt: number | null;
+}
+
 export type Outcome = 'start' | 'fail' | 'never';
 
 /** A managed Omni Gateway (Gateway Manager). Its status is derived from the clock. */
@@ -243,6 +284,10 @@ export interface SandboxInventory {
   /** With, beside API Manager's view, since when each serves (epoch ms; null while it has no deployment). */
   apis: (ApiInstanceView & { liveSince: number | null })[];
   policies: ApiPolicy[];
+  /** Exchange client applications (with their credentials). */
+  clientApplications: ClientApplication[];
+  /** Contracts that stand (deleted ones are gone from here at once, though the gateway honours them until the end is live). */
+  contracts: ApiContract[];
   /** Managed Omni Gateways. */
   gateways: GatewayView[];
   /** CloudHub 2.0 proxy applications (Application Manager deployments). */

@@ -145,7 +145,7 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
     grantTtlSeconds: opts.grantTtlSeconds ?? 300,
     addonId: opts.addonId ?? 'anypoint-api-gateway',
     configVarsPrefix: opts.configVarsPrefix ?? 'ANYPOINT_API_GATEWAY',
-    configVars: opts.configVars ?? ['ANYPOINT_API_GATEWAY_URL', 'ANYPOINT_API_GATEWAY_API_ID'],
+    configVars: opts.configVars ?? ['ANYPOINT_API_GATEWAY_URL', 'ANYPOINT_API_GATEWAY_API_ID', 'ANYPOINT_API_GATEWAY_ORIGIN_SECRET', 'ANYPOINT_API_GATEWAY_ORIGIN_SECRET_PREVIOUS'],
     rateLimit: opts.rateLimit ?? 4500,
     rateLimitRefillPerMinute: opts.rateLimitRefillPerMinute ?? 75,
     customDomain: opts.customDomain ?? true,
@@ -551,7 +551,7 @@ export function createHerokuSandbox(opts: HerokuSandboxOptions = {}): HerokuSand
     const entries = (req.body as { config?: unknown } | undefined)?.config;
     const problem = store.checkConfig(entries);
     if (problem) return fail(res, 422, 'invalid_params', problem);
-    store.setConfig(a, entries as { name: string; value: string }[]);
+    store.setConfig(a, entries as { name: string; value: string | null }[]);
     res.json(configList(a.config));
   });
 

@@ -361,14 +361,17 @@ export class HerokuStore {
       if (!this.s.configVars.includes(name)) {
         return `Config var ${name} is not declared in the add-on manifest (config_vars: ${this.s.configVars.join(', ')})`;
       }
-      if (typeof value !== 'string') return `Config var ${name} must have a string value`;
+      if (value !== null && typeof value !== 'string') return `Config var ${name} must have a string value (or null to unset it)`;
     }
     return null;
   }
 
-  /** Applies an already-checked config PATCH. */
-  setConfig(a: AddonRecord, entries: { name: string; value: string }[]): void {
-    for (const { name, value } of entries) a.config[name] = value;
+  /** Applies an already-checked config PATCH (a null value unsets the var, as the schema's `value: string|null` allows). */
+  setConfig(a: AddonRecord, entries: { name: string; value: string | null }[]): void {
+    for (const { name, value } of entries) {
+      if (value === null) delete a.config[name];
+      else a.config[name] = value;
+    }
     a.updatedAt = this.iso();
   }
 

@@ -13,7 +13,7 @@ export interface HerokuSandboxOptions {
   addonId?: string;
   /** The manifest's `config_vars_prefix`. Default 'ANYPOINT_API_GATEWAY'. */
   configVarsPrefix?: string;
-  /** The manifest's `config_vars`. Default ['ANYPOINT_API_GATEWAY_URL', 'ANYPOINT_API_GATEWAY_API_ID']. */
+  /** The manifest's `config_vars`. Default ['ANYPOINT_API_GATEWAY_URL', 'ANYPOINT_API_GATEWAY_API_ID', 'ANYPOINT_API_GATEWAY_ORIGIN_SECRET', 'ANYPOINT_API_GATEWAY_ORIGIN_SECRET_PREVIOUS']. */
   configVars?: string[];
   /** Platform API requests per account (here: per add-on authorization) before 429. Default 4500. */
   rateLimit?: number;

@@ -12,6 +12,7 @@ import {
   type Ctx,
 } from '../http';
 import type { ApiEndpoint, ApiInstance, ApiPolicy } from '../types';
+import { BOUNDARY_POLICY_CHECKS } from '../policies';
 
 const API_BASE = '/apimanager/api/v1/organizations/:orgId/environments/:envId/apis';
 const TECHNOLOGIES = new Set(['mule4', 'mule3', 'flexGateway']);
@@ -27,6 +28,7 @@ export const TEMPLATE_VERSIONS: Record<string, Partial<Record<string, string>>> 
   'rate-limiting': { mule4: '1.4.1', flexGateway: '1.4.1' },
   'client-id-enforcement': { mule4: '1.3.3', flexGateway: '1.3.3' },
   'header-injection': { mule4: '1.3.2', flexGateway: '1.3.2' },
+  'header-removal': { mule4: '1.1.1', flexGateway: '1.1.1' },
   'ip-allowlist': { mule4: '1.1.2', flexGateway: '1.1.2' },
   cors: { mule4: '1.3.2', flexGateway: '1.3.2' },
   'spike-control': { mule4: '1.2.2', flexGateway: '1.2.2' },
@@ -39,13 +41,9 @@ const POLICY_TEMPLATES: Record<string, (cfg: Record<string, unknown>) => string 
     cfg.clientIdExpression !== undefined && typeof cfg.clientIdExpression !== 'string'
       ? 'clientIdExpression must be a string'
       : null,
-  'client-id-enforcement': () => null,
+  ...BOUNDARY_POLICY_CHECKS,
   'spike-control': () => null,
-  'ip-allowlist': () => null,
   'ip-blocklist': () => null,
-  cors: () => null,
-  'header-injection': () => null,
-  'header-removal': () => null,
   'http-basic-authentication': () => null,
   'jwt-validation': () => null,
   'message-logging': () => null,
@@ -291,7 +289,13 @@ export function registerApiManager(app: Express, ctx: Ctx): void {
   app.delete(`${API_BASE}/:apiId`, (req, res) => {
     const api = findApi(req);
     state.apis.delete(api.id);
-    for (const p of [...state.policies.values()]) if (p.apiId === api.id) state.policies.delete(p.id);
+    for (const p of [...state.policies.values()]) {
+      if (p.apiId !== api.id) continue;
+      state.policies.delete(p.id);
+      state.recordPolicyRemoval(p);
+    }
+    // the instance's contracts go with it (the spec's DELETE answers 204 whatever the instance holds)
+    state.endContracts((c) => c.apiId === api.id);
     for (const d of [...state.deployments.values()]) if (d.apiId === api.id) state.deployments.delete(d.id);
     res.status(204).end();
   });
@@ -338,6 +342,7 @@ export function registerApiManager(app: Express, ctx: Ctx): void {
       updatedDate: now,
     };
     state.policies.set(policy.id, policy);
+    state.recordPolicy(policy);
     res.status(201).json(state.policyView(policy));
   });
 
@@ -383,12 +388,15 @@ export function registerApiManager(app: Express, ctx: Ctx): void {
   };
 
   app.patch(`${API_BASE}/:apiId/policies/:policyId`, (req, res) => {
-    res.json(state.policyView(update(req)));
+    const policy = update(req);
+    state.recordPolicy(policy);
+    res.json(state.policyView(policy));
   });
 
   app.delete(`${API_BASE}/:apiId/policies/:policyId`, (req, res) => {
     const policy = findPolicy(req);
     state.policies.delete(policy.id);
+    state.recordPolicyRemoval(policy);
     res.status(204).end();
   });
 }
