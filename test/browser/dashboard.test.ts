@@ -179,7 +179,9 @@ it('the policy console works from a real browser form: a key is created, its sec
   await page.fill('#create-key input[name="name"]', 'browser key');
   await Promise.all([page.waitForURL(new RegExp(`/dashboard/${uuid}`)), page.click('#create-key button[type="submit"]')]);
   let secret: string | null = null;
-  for (let i = 0; i < 100 && !secret; i++) {
+  // the key is made by a workflow (client application, contract, policy live): time, not a count of
+  // reloads, bounds the wait, so a loaded machine does not run out of reloads first
+  for (const until = Date.now() + 20_000; !secret && Date.now() < until; await page.waitForTimeout(100)) {
     await page.reload();
     secret = (await page.locator('#new-client-secret').count()) ? await page.textContent('#new-client-secret') : null;
   }

@@ -88,7 +88,7 @@ describe('/admin/queues', () => {
       .set('Authorization', admin);
     expect(res.status).toBe(200);
     const queues = res.body.queues as { name: string; jobs: { id: string; data: Record<string, unknown> }[] }[];
-    expect(queues.map((q) => q.name).sort()).toEqual(['deprovision', 'follow-app', 'gateway', 'gateway-remove', 'move', 'plan-change', 'provision', 'retire']);
+    expect(queues.map((q) => q.name).sort()).toEqual(['deprovision', 'follow-app', 'gateway', 'gateway-remove', 'move', 'plan-change', 'policy', 'provision', 'retire']);
     const jobs = queues.find((q) => q.name === 'provision')!.jobs;
     expect(jobs.find((j) => j.id === `provision_${body.uuid}`)?.data).toEqual({ id: body.uuid });
     expect(jobs.find((j) => j.id === `leak_${leaked.uuid}`)?.data).toEqual({ uuid: leaked.uuid, token: '[redacted]', nested: { client_secret: '[redacted]', oauth_grant: '[redacted]' } });

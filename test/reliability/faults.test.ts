@@ -15,7 +15,7 @@ describe('upstream faults', () => {
       const r = await faultStorm(20, { timeoutMs: 40_000 });
       expect(r.provisioned).toBe(20);
       expect(r.perAddonOk).toBe(20);
-      expect(r.totals).toEqual({ assets: 20, softDeletedAssets: 0, apis: 20, policies: 20, applications: 0 });
+      expect(r.totals).toEqual({ assets: 20, softDeletedAssets: 0, apis: 20, policies: 60, applications: 0 });
       expect(r.gateways).toBe(1);
       expect(r.orphans).toBe(0);
       expect(r.actionsOk).toBe(20);
