@@ -6,6 +6,10 @@
  * gateway's origin secret, an API key from the dashboard (a call refused without it, served with
  * it), deprovision, and shows what the stand-ins still hold.
  *
+ * On `omni` the second app (demo-blog) has no `--upstream`: its gateway forwards to the app's own
+ * herokuapp.com host (served by the Heroku stand-in's router), and `heroku apps:rename` of it shows
+ * the gateway following the app (a signed webhook delivery, the follow-app workflow).
+ *
  * `omni` (the default target): two add-ons of two apps on one shared managed Omni Gateway, each
  * under its own base path with its own plan's limit; at the end only the region pool's first
  * gateway remains. `ch2`: one add-on on a dedicated CloudHub 2.0 proxy; at the end nothing remains.
@@ -141,6 +145,8 @@ async function main() {
   const heroku = createHerokuSandbox({ configVars: manifest.api.config_vars });
   const a = await anypoint.start(0);
   const h = await heroku.start(0);
+  // the gateways' calls to *.herokuapp.com go to the Heroku stand-in's router (apps by Host header)
+  anypoint.routeHosts('.herokuapp.com', h.routerUrl);
   // the app refuses what did not come through its gateway (the Dev Center article's check): the
   // X-Anypoint-Gateway-Secret header must match ANYPOINT_API_GATEWAY_ORIGIN_SECRET (or _PREVIOUS)
   const uuids: string[] = [];
@@ -166,6 +172,7 @@ async function main() {
   // 2. the service: web + worker, on the demo's Redis under a private prefix
   const prefix = `demo-${randomUUID().slice(0, 8)}`;
   const port = await freePort();
+  const service = `http://127.0.0.1:${port}`;
   const env = {
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
@@ -184,10 +191,11 @@ async function main() {
     TRAFFIC_SETTLE_MS: '0',
     // a dashboard change counts as live this long after the platform took it (the stand-in applies at once)
     POLICY_APPLY_MS: '300',
+    // where Heroku's webhook deliveries go (<PUBLIC_URL>/heroku/webhooks/<uuid>): the app is followed
+    PUBLIC_URL: service,
   };
   startChild('web', 'src/server.ts', env);
   startChild('worker', 'src/worker.ts', env);
-  const service = `http://127.0.0.1:${port}`;
   await until('web process answers /healthz', async () => (await call(`${service}/healthz`)).status === 200, 30_000, 200);
   line('✓', `web process listening on ${service}; worker started`);
 
@@ -195,8 +203,8 @@ async function main() {
   const json = { 'Content-Type': 'application/json', Accept: 'application/vnd.heroku-addons+json; version=3', Authorization: auth };
 
   /** Heroku's provision call, then the wait until Heroku hears "provisioned"; the add-on's config vars. */
-  async function provision(appName: string, plan: string) {
-    const body = heroku.createAddon({ plan, appName, options: { upstream: upstreamUrl } });
+  async function provision(appName: string, plan: string, ownUpstream = true) {
+    const body = heroku.createAddon({ plan, appName, ...(ownUpstream ? { options: { upstream: upstreamUrl } } : {}) });
     uuids.push(body.uuid);
     const prov = await call(`${service}/heroku/resources`, { method: 'POST', headers: json, body: JSON.stringify(body) });
     if (prov.status !== 202) fail(`provision answered ${prov.status}: ${prov.body}`);
@@ -221,7 +229,8 @@ async function main() {
   try {
     // 3. provision (on omni, a second add-on of another app lands on the same gateway)
     const shop = await provision('demo-shop', 'test');
-    const blog = target === 'omni' ? await provision('demo-blog', 'basic') : undefined;
+    // demo-blog: no --upstream, so its gateway forwards to the app's own herokuapp.com host
+    const blog = target === 'omni' ? await provision('demo-blog', 'basic', false) : undefined;
     const inv0 = anypoint.inspect();
     if (target === 'omni') {
       if (inv0.gateways.length !== 1 || new URL(shop.proxyUrl).host !== new URL(blog!.proxyUrl).host) fail(`expected both add-ons on one gateway, the stand-in has ${inv0.gateways.length}`);
@@ -243,6 +252,29 @@ async function main() {
       const blogLimited = await burst(blog.proxyUrl);
       if (blogLimited !== 0) fail(`demo-blog (plan basic) was limited ${blogLimited} times by its neighbour's traffic`);
       line('✓', `70 calls to demo-blog on the same gateway: ${blogLimited} answered 429 (plan basic: 1,000 requests/minute; the neighbour's limit is not its own)`);
+
+      // 4b. heroku apps:rename demo-blog: the old host is gone at once; the gateway follows the app
+      const hostOf = (r: Res) => {
+        try {
+          return (JSON.parse(r.body) as { host?: string }).host;
+        } catch {
+          return undefined;
+        }
+      };
+      const renamed = heroku.renameApp(blog.uuid, 'demo-blog-renamed');
+      const renamedAt = Date.now();
+      const newHost = renamed.newHost ?? fail('the rename gave the app no new host');
+      const followed = await until('the gateway serves demo-blog at its new host', async () => {
+        const r = await viaGateway(blog.proxyUrl, '/after-rename');
+        return r.status === 200 && hostOf(r) === newHost ? r : undefined;
+      }, 10_000, 20);
+      const tookMs = Date.now() - renamedAt;
+      const delivery = renamed.deliveries[0];
+      const oldAnswer = await call(`${h.routerUrl}/`, { host: renamed.oldHost });
+      line(
+        '✓',
+        `heroku apps:rename demo-blog demo-blog-renamed: webhook delivered (${delivery ? `answered ${delivery.answers.join(', ') || 'pending'}` : 'none'}); within ${tookMs} ms the same gateway URL serves ${hostOf(followed)} (the old host ${renamed.oldHost} now answers ${oldAnswer.status})`,
+      );
     }
 
     // 5. SSO into the dashboard
