@@ -286,12 +286,14 @@ export type StartOutcome<R> = { ok: true; rec: R; change: PolicyChange } | { ok:
  * The record with a change under way (pure): one change at a time, only on a running add-on,
  * within the plan's key limit. The policy workflow then applies it.
  */
-export function startChange<R extends { state: string; boundary?: Boundary }>(
+export function startChange<R extends { state: string; boundary?: Boundary; next?: unknown; retired?: unknown }>(
   rec: R,
   req: ChangeRequest,
   meta: { id: string; by: string; at: string; maxKeys: number },
 ): StartOutcome<R> {
   if (rec.state !== 'provisioned') return { ok: false, status: 409, message: 'the gateway is not running, so its policies cannot change now' };
+  // a move copies the settings in force to the new gateway: a change meanwhile would miss it
+  if (rec.next || rec.retired) return { ok: false, status: 409, message: 'a plan change is moving the add-on to another gateway; try again in a few minutes, once it is done' };
   const b = boundaryOf(rec);
   if (b.change) return { ok: false, status: 409, message: `another change is under way (${b.change.summary}); try again once it is done` };
   const base = { id: meta.id, by: meta.by, at: meta.at };

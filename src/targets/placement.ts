@@ -114,7 +114,8 @@ export async function setInstanceUpstream(deps: WorkflowDeps, rec: AddonRecord, 
   const api = await deps.anypoint.apiManager.getApi(apiId);
   if (!api) throw new PermanentFailure('the API instance is gone from API Manager');
   if (endpointUriOf(api) !== to) {
-    const updated = await deps.anypoint.apiManager.setEndpointUri(apiId, to);
+    const current = api.endpoint && typeof api.endpoint === 'object' ? (api.endpoint as Record<string, unknown>) : undefined;
+    const updated = await deps.anypoint.apiManager.setEndpointUri(apiId, to, current);
     if (!updated) throw new PermanentFailure('the API instance is gone from API Manager');
   }
   return placed(which, { rerouteStartedAt: p.rerouteStartedAt && endpointUriOf(api) === to ? p.rerouteStartedAt : now.toISOString() }, `route → ${to}`);

@@ -355,25 +355,36 @@ export const POLICY: AddonWorkflow = {
 // ── teardown ────────────────────────────────────────────────────────────────────────────────
 
 /**
- * Deprovision: every key's contracts, its client application (also the ones a lost answer left
- * unnamed on the record: found by the add-on's name prefix) and the console's policies go; 404 =
- * gone. The API instances themselves go next (TEARDOWN).
+ * Deprovision: every key's contracts and its client application (also the ones a lost answer left
+ * unnamed on the record: found by the add-on's name prefix) go; 404 = gone. The policies stay until
+ * the API instances go (TEARDOWN's next steps; an instance takes its policies with it), so the
+ * gateway never serves without its origin secret, allowlist or key check while it is torn down.
+ * One refused removal does not stop the others: every one is tried, then the first error is thrown
+ * (the step is tried again, or its leftover recorded).
  */
 export const removeKeysAndPolicies: AddonStep = {
   name: 'removeKeysAndPolicies',
-  label: 'Removing the API keys and policies',
+  label: 'Removing the API keys',
   async run({ deps, rec }) {
     const apps = deps.anypoint.clientApps;
+    const errors: unknown[] = [];
+    const attempt = async (f: () => Promise<unknown>) => {
+      try {
+        await f();
+      } catch (err) {
+        errors.push(err);
+      }
+    };
     const appIds = new Set(boundaryOf(rec).keys.map((k) => k.applicationId).filter((id): id is string => !!id));
     for (const a of await apps.findByPrefix(clientAppPrefixFor(rec.uuid))) appIds.add(a.id);
     for (const p of [rec.placement, rec.next, rec.retired]) {
       if (!p?.apiId) continue;
       const apiId = p.apiId;
       if (!(await deps.anypoint.apiManager.getApi(apiId))) continue;
-      for (const c of await apps.contractsOf(apiId)) if (c.applicationId && appIds.has(c.applicationId)) await apps.deleteContract(apiId, c.id);
-      for (const assetId of [HEADER_REMOVAL_ASSET_ID, HEADER_INJECTION_ASSET_ID, ...CONSOLE_ASSETS]) await removePolicy(deps, apiId, assetId);
+      for (const c of await apps.contractsOf(apiId)) if (c.applicationId && appIds.has(c.applicationId)) await attempt(() => apps.deleteContract(apiId, c.id));
     }
-    for (const id of appIds) await apps.delete(id);
+    for (const id of appIds) await attempt(() => apps.delete(id));
+    if (errors.length) throw errors[0];
     return { change: (r) => ({ ...r, keyRevealSealed: undefined, boundary: r.boundary ? { ...r.boundary, keys: [], change: undefined } : undefined }) };
   },
 };

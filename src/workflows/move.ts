@@ -1,6 +1,7 @@
 import type { AddonRecord } from '../domain/addon';
 import { targetDrift } from '../domain/addon';
 import { regionOf } from '../domain/regions';
+import { Wait } from '../engine';
 import { TARGET_STEPS } from '../targets';
 import { removeContracts, withBoundary } from './boundary';
 import { setConfigVars } from './config-vars';
@@ -17,8 +18,12 @@ import type { AddonStep, AddonWorkflow } from './deps';
 const prepareMove: AddonStep = {
   name: 'prepareMove',
   label: 'Preparing the move to another gateway',
-  async run({ rec }) {
+  async run({ deps, rec }) {
     if (rec.next) return;
+    // a follow-app under way goes first: the new instance must take the app's host it is recording
+    if (rec.runs?.['follow-app']) throw new Wait(deps.config.DEPLOY_POLL_MS, 'the gateway is following the app to its new host');
+    // and a dashboard change under way: the new placement gets the settings once they are in force
+    if (rec.boundary?.change) throw new Wait(deps.config.DEPLOY_POLL_MS, `a policy change is under way (${rec.boundary.change.summary})`);
     return { change: (r) => ({ ...r, next: { target: r.target, region: regionOf(r.region) } }), note: `moving from ${rec.placement?.target} to ${rec.target}` };
   },
 };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isPermanent } from '../clients/errors';
+import { isPermanent, isUpstreamError } from '../clients/errors';
 import { WebhooksUnavailable } from '../clients/heroku';
 import { describeError } from '../engine';
 import { type AddonStep, made, platformFor, type WorkflowDeps } from './deps';
@@ -49,9 +49,18 @@ export const subscribeWebhooks: AddonStep = {
       const w = await platform.createWebhook(rec.uuid, { url, include: WEBHOOK_INCLUDES, level: 'sync', ...secrets });
       return made({ webhookId: w.id, webhookState: 'subscribed' }, {}, `subscribed to ${WEBHOOK_INCLUDES.join(', ')}`);
     } catch (err) {
-      if (!(err instanceof WebhooksUnavailable)) throw err;
-      deps.logger.info({ addon: rec.uuid, status: err.status }, 'Heroku refused add-on webhooks; the periodic re-check follows the app');
-      return made({ webhookState: 'refused' }, {}, `Heroku refused add-on webhooks (${err.status}): the periodic re-check follows the app instead`);
+      if (err instanceof WebhooksUnavailable) {
+        deps.logger.info({ addon: rec.uuid, status: err.status }, 'Heroku refused add-on webhooks; the periodic re-check follows the app');
+        return made({ webhookState: 'refused' }, {}, `Heroku refused add-on webhooks (${err.status}): the periodic re-check follows the app instead`);
+      }
+      // any other refusal for good of the subscription (a 422 on our URL, say) costs the add-on no more
+      // than the webhooks: it is provisioned, and the periodic re-check follows the app
+      const status = isUpstreamError(err) ? err.status : undefined;
+      if (isPermanent(err) && status !== undefined && status >= 400 && status < 500 && status !== 401) {
+        deps.logger.warn({ addon: rec.uuid, status }, 'Heroku refused the add-on webhook subscription; the periodic re-check follows the app');
+        return made({ webhookState: 'refused' }, {}, `Heroku refused the webhook subscription (${status}): the periodic re-check follows the app instead`);
+      }
+      throw err;
     }
   },
 };

@@ -167,6 +167,11 @@ describe.each(['omni', 'ch2'] as const)('on the %s target', (target) => {
     expect(inv.clientApplications.filter((a) => a.name.includes(rec.uuid))).toEqual([]);
     expect(inv.contracts.filter((c) => c.apiId === apiId)).toEqual([]);
     expect(inv.policies.filter((p) => p.apiId === apiId)).toEqual([]);
+    // the policies went with the API instance, never before it: the gateway was not left serving
+    // without its origin secret or its key check while the add-on was torn down
+    const log = (await request(stack.anypointUrl).get('/__sandbox/calls')).body as { calls: { method: string; path: string }[] };
+    expect(log.calls.length).toBeGreaterThan(0);
+    expect(log.calls.filter((c) => c.method === 'DELETE' && c.path.includes(`/apis/${apiId}/policies/`))).toEqual([]);
   });
 
   it('IP allowlist and CORS behave as configured; a bad entry changes nothing', async () => {

@@ -170,6 +170,20 @@ describe('without webhooks', () => {
     await stack.worker.sweeper!.sweepOnce();
     expect(stack.heroku.calls().filter((c) => c.addonUuid === uuid && c.path.endsWith('/domains')).length).toBe(calls);
   }, 30_000);
+
+  it('any other refusal of the subscription for good (422) costs the add-on only its webhooks: it is provisioned, nothing is left', async () => {
+    stack.heroku.refuseWebhooks(null);
+    stack.heroku.setFaults([{ path: '/addons/:addon/webhooks', method: 'POST', status: 422 }]);
+    try {
+      const { uuid, rec } = await provisioned(stack);
+      expect(rec.resources.webhookState).toBe('refused');
+      expect(rec.timeline.find((e) => e.step === 'subscribeWebhooks')?.message).toBe('Heroku refused the webhook subscription (422): the periodic re-check follows the app instead');
+      expect(stack.heroku.addon(uuid)?.state).toBe('provisioned');
+    } finally {
+      stack.heroku.setFaults([]);
+      stack.heroku.refuseWebhooks(403);
+    }
+  }, 30_000);
 });
 
 describe('the receiver', () => {

@@ -224,4 +224,16 @@ describe('pending work', () => {
     expect(pendingWork(base({ placement: placed, plan: 'premium', target: 'ch2', resources: { planChangeFailedFor: 'premium' } }))).toBeNull();
     expect(pendingWork(base({ state: 'deprovisioning' }))).toEqual({ workflow: 'deprovision' });
   });
+
+  it('a follow-app run or a dashboard change cut short finishes before a move starts (the move waits for them)', () => {
+    const run = { startedAt: '2026-01-01T00:00:00.000Z', done: [] };
+    const moving = { placement: placed, plan: 'premium', target: 'ch2' as const };
+    expect(pendingWork(base({ ...moving, runs: { 'follow-app': run } }))).toEqual({ workflow: 'follow-app', key: 'resume' });
+    const change = { id: 'c1', kind: 'rotate' as const, by: 'x', at: '', summary: 's' };
+    const boundary = { settings: { enforcement: false, ipAllowlist: [], cors: null }, keys: [], change };
+    expect(pendingWork(base({ ...moving, boundary }))).toEqual({ workflow: 'policy', key: 'c1' });
+    // a change the app reported but no run has taken up waits for the move (follow-app runs after it)
+    expect(pendingWork(base({ ...moving, resources: { followReason: 'renamed' } }))).toEqual({ workflow: 'move', key: 'premium' });
+    expect(pendingWork(base({ placement: placed, resources: { followReason: 'renamed' } }))).toEqual({ workflow: 'follow-app', key: 'resume' });
+  });
 });

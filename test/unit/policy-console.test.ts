@@ -122,6 +122,9 @@ describe('a change', () => {
     if (!first.ok) return;
     expect(startChange(first.rec, { kind: 'rotate' }, meta)).toMatchObject({ ok: false, status: 409, message: expect.stringMatching(/another change is under way \(origin secret rotated\)/) });
     expect(startChange({ state: 'provisioning' }, { kind: 'rotate' }, meta)).toMatchObject({ ok: false, status: 409 });
+    // a move copies the settings in force to the new gateway: no change while it is under way
+    expect(startChange({ ...live, next: { target: 'ch2' } }, { kind: 'rotate' }, meta)).toMatchObject({ ok: false, status: 409, message: expect.stringMatching(/moving the add-on to another gateway/) });
+    expect(startChange({ ...live, retired: { target: 'omni' } }, { kind: 'rotate' }, meta)).toMatchObject({ ok: false, status: 409 });
     const full = { state: 'provisioned', boundary: { settings: { enforcement: true, ipAllowlist: [], cors: null }, keys: [1, 2].map((i) => ({ id: `k${i}`, name: `k${i}`, createdAt: '', createdBy: '', state: 'active' as const })) } };
     expect(startChange(full, { kind: 'key-create', key: { id: 'k3', name: 'three' } }, meta)).toMatchObject({ ok: false, status: 422, message: expect.stringMatching(/allows 2 API keys/) });
     expect(startChange(full, { kind: 'key-revoke', keyId: 'nope' }, meta)).toMatchObject({ ok: false, status: 404 });

@@ -133,9 +133,11 @@ export class ApiManagerClient {
    * Points the instance at another implementation URI (`PATCH .../apis/{id}` with `{endpoint: {uri}}`).
    * Setting the same value twice is harmless. null when the instance is gone (404).
    */
-  async setEndpointUri(apiId: string, uri: string): Promise<ApiInstance | null> {
+  async setEndpointUri(apiId: string, uri: string, current?: Record<string, unknown>): Promise<ApiInstance | null> {
     const ctx = await this.context();
-    const res = await this.http.patch<unknown>(`${this.base(ctx)}/${seg(apiId)}`, { endpoint: { uri } }, {
+    // the whole endpoint as it was read, its uri changed: a platform that replaces the object instead
+    // of merging it keeps the proxy's other settings (base path, template, timeouts)
+    const res = await this.http.patch<unknown>(`${this.base(ctx)}/${seg(apiId)}`, { endpoint: { ...(current ?? {}), uri } }, {
       headers: scopeHeaders(ctx),
       okStatuses: [404],
       retry: 'always',

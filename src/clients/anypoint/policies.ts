@@ -55,7 +55,7 @@ export class PoliciesClient {
       disabled: input.disabled ?? false,
     };
     if (input.order !== undefined) body.order = input.order;
-    const res = await this.http.post<unknown>(this.base(ctx, apiId), body, { headers: scopeHeaders(ctx), op: 'policies.apply' });
+    const res = await this.http.post<unknown>(this.base(ctx, apiId), body, { headers: scopeHeaders(ctx), op: 'policies.apply', secrets: headerValues(input.configurationData) });
     const p = normalizePolicy(res.data);
     if (!p) throw new UnexpectedResponseError('apimanager', 'apply policy answered without an id');
     return p;
@@ -81,7 +81,7 @@ export class PoliciesClient {
     const res = await this.http.patch<unknown>(
       `${this.base(ctx, apiId)}/${seg(policyId)}`,
       { configurationData },
-      { headers: scopeHeaders(ctx), op: 'policies.update' },
+      { headers: scopeHeaders(ctx), op: 'policies.update', secrets: headerValues(configurationData) },
     );
     return normalizePolicy(res.data) ?? { id: policyId, configurationData };
   }
@@ -114,4 +114,19 @@ export function normalizePolicy(data: unknown): Policy | null {
     disabled: typeof data.disabled === 'boolean' ? data.disabled : undefined,
     configurationData: isRecord(data.configurationData) ? data.configurationData : undefined,
   };
+}
+
+/**
+ * The header values a policy's configuration carries (header injection's `inboundHeaders` /
+ * `outboundHeaders`: the origin secret among them). They are masked in any error the call raises, so
+ * an answer that echoes the configuration cannot carry the secret into a log or a failure reason.
+ */
+function headerValues(configurationData: unknown): string[] {
+  if (!isRecord(configurationData)) return [];
+  const out: string[] = [];
+  for (const list of [configurationData.inboundHeaders, configurationData.outboundHeaders]) {
+    if (!Array.isArray(list)) continue;
+    for (const h of list) if (isRecord(h) && typeof h.value === 'string' && h.value.length >= 8) out.push(h.value);
+  }
+  return out;
 }
