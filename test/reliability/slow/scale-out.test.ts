@@ -79,12 +79,12 @@ describe('scale-out', () => {
         for (const b of bodies) expect(env.heroku.actionCount(b.uuid, 'provision')).toBe(1);
         expect(inv.assets.length).toBe(15);
         expect(inv.apis.length).toBe(15);
-        expect(inv.policies.length).toBe(15);
+        expect(inv.policies.length).toBe(45); // rate limit, header removal, header injection each
         // the default target (omni): every add-on on the region's shared gateway, no dedicated application
         expect(inv.applications.length).toBe(0);
         expect(inv.gateways.map((g) => g.name)).toEqual(['aag-us-1']);
         return {
-          anypoint: `15 left (the 15 not deprovisioned): assets ${inv.assets.length}, apis ${inv.apis.length}, policies ${inv.policies.length}, on ${inv.gateways.length} shared gateway`,
+          anypoint: `15 left (the 15 not deprovisioned): assets ${inv.assets.length}, apis ${inv.apis.length}, policies ${inv.policies.length} (3 each), on ${inv.gateways.length} shared gateway`,
           outcome: '120 POSTs across 2 webs → 30 add-ons, 30/30 provisioned (Heroku ×1 each, after STARTED); 45 DELETEs → 15 deprovisioned; re-POST 15×410',
           timing: `30 provisioned in ${provisionedIn} ms with a worker killed`,
         };
