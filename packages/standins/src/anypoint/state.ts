@@ -53,6 +53,10 @@ export const DEFAULT_CONNECTED_APP_SCOPES: readonly string[] = [
   'read:applications',
   'create:applications',
   'delete:applications',
+  // the policy console's API keys (issue 18)
+  'create:client_applications',
+  'read:client_applications',
+  'manage:api_contracts',
 ];
 
 export const DEFAULT_CLIENT_ID = 'dev-anypoint-client';
