@@ -42,7 +42,7 @@ export class DataStoreUnavailable extends Error {
 }
 
 /** Runs `fn`; a Redis that cannot be reached becomes `DataStoreUnavailable`, anything else passes through. */
-async function storing<T>(fn: () => Promise<T>): Promise<T> {
+export async function storing<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {

@@ -1,10 +1,9 @@
 import express, { Router, type Request } from 'express';
 import cookieParser from 'cookie-parser';
 import type { Config } from '../config';
-import { addonExists, findAddon, DataStoreUnavailable, type CommandDeps } from '../commands';
+import { addonExists, findAddon, storing, type CommandDeps } from '../commands';
 import { isUuid } from '../domain/naming';
 import { readSession, safeEqual, signSession, SSO_REPLAY_WINDOW_SECONDS, verifySso, type SessionData } from '../domain/sso';
-import { isRedisUnavailable } from '../store/redis';
 import type { SessionStore, StoredSession } from '../store/sessions';
 import { forbidden, HttpError, notFound, badRequest } from './errors';
 import { refuseCrossSiteWrites } from './middleware';
@@ -30,15 +29,6 @@ export interface SsoHooks {
   onLogin?: (outcome: string) => void;
 }
 
-/** Runs `fn`; an unreachable Redis becomes the 503 the error handler knows. */
-async function storing<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isRedisUnavailable(err)) throw new DataStoreUnavailable(err);
-    throw err;
-  }
-}
 
 export type CurrentSession = { cookie: SessionData; session: StoredSession } | { cookie: SessionData | null; session: null };
 
