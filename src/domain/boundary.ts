@@ -286,7 +286,7 @@ export type StartOutcome<R> = { ok: true; rec: R; change: PolicyChange } | { ok:
  * The record with a change under way (pure): one change at a time, only on a running add-on,
  * within the plan's key limit. The policy workflow then applies it.
  */
-export function startChange<R extends { state: string; boundary?: Boundary; next?: unknown; retired?: unknown }>(
+export function startChange<R extends { state: string; boundary?: Boundary; next?: unknown; retired?: unknown; keyRevealSealed?: string }>(
   rec: R,
   req: ChangeRequest,
   meta: { id: string; by: string; at: string; maxKeys: number },
@@ -305,6 +305,8 @@ export function startChange<R extends { state: string; boundary?: Boundary; next
       break;
     case 'key-create':
       if (b.keys.length >= meta.maxKeys) return { ok: false, status: 422, message: `the plan allows ${meta.maxKeys} API keys; revoke one first, or change to a larger plan` };
+      // one unseen secret at a time: a second key would take the first one's place before it was shown
+      if (rec.keyRevealSealed) return { ok: false, status: 409, message: 'the last key’s secret has not been shown yet: reload the dashboard to copy it, then create the next key' };
       change = { ...base, kind: 'key-create', keyId: req.key.id, summary: `API key "${req.key.name}" created` };
       keys = [...b.keys, { id: req.key.id, name: req.key.name, createdAt: meta.at, createdBy: meta.by, state: 'creating' }];
       break;

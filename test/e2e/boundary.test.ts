@@ -260,7 +260,14 @@ describe('the console', () => {
   it('the plan decides how many keys: the test plan allows 2', async () => {
     const rec = await provisioned('test');
     const s = await signIn(stack, rec.uuid);
-    for (const name of ['one', 'two']) await change(stack, s, rec.uuid, `/dashboard/${rec.uuid}/keys`, { name });
+    await change(stack, s, rec.uuid, `/dashboard/${rec.uuid}/keys`, { name: 'one' });
+    // its secret not shown yet: a second key would take its place, so it waits for the page
+    const early = await post(stack, s, `/dashboard/${rec.uuid}/keys`, { name: 'two' });
+    expect(early.status).toBe(409);
+    expect(early.text).toMatch(/has not been shown yet/);
+    expect((await dashboard(stack, s, rec.uuid)).text).toContain('id="new-client-secret"');
+    await change(stack, s, rec.uuid, `/dashboard/${rec.uuid}/keys`, { name: 'two' });
+    await dashboard(stack, s, rec.uuid);
     const third = await post(stack, s, `/dashboard/${rec.uuid}/keys`, { name: 'three' });
     expect(third.status).toBe(422);
     expect(third.text).toMatch(/the plan allows 2 API keys/);

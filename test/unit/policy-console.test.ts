@@ -128,6 +128,10 @@ describe('a change', () => {
     const full = { state: 'provisioned', boundary: { settings: { enforcement: true, ipAllowlist: [], cors: null }, keys: [1, 2].map((i) => ({ id: `k${i}`, name: `k${i}`, createdAt: '', createdBy: '', state: 'active' as const })) } };
     expect(startChange(full, { kind: 'key-create', key: { id: 'k3', name: 'three' } }, meta)).toMatchObject({ ok: false, status: 422, message: expect.stringMatching(/allows 2 API keys/) });
     expect(startChange(full, { kind: 'key-revoke', keyId: 'nope' }, meta)).toMatchObject({ ok: false, status: 404 });
+    // a key whose secret the dashboard has not shown yet: no second key until it has been
+    const unseen = { ...live, keyRevealSealed: 'v2.sealed' };
+    expect(startChange(unseen, { kind: 'key-create', key: { id: 'k2', name: 'two' } }, meta)).toMatchObject({ ok: false, status: 409, message: expect.stringMatching(/has not been shown yet/) });
+    expect(startChange(unseen, { kind: 'rotate' }, meta).ok).toBe(true);
   });
 
   it('a change under way is work the sweeper re-drives; the sealed secrets never leave the service', () => {
