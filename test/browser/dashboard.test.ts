@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createHash } from 'node:crypto';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, ssoFormPage } from '../helpers/browser';
 import { startStack, startUpstream, type Stack } from '../helpers/stack';
 
 /**
@@ -24,10 +25,7 @@ beforeAll(async () => {
   server = http.createServer(stack.app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -36,16 +34,7 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-/** The page Heroku's dashboard serves: a form that posts the SSO fields to our sso_url. */
-function ssoForm(uuid: string, salt: string): string {
-  const ts = String(Math.floor(Date.now() / 1000));
-  const userId = 'user-42@heroku.com';
-  const email = 'ada@example.com';
-  const token = createHash('sha256').update(`${uuid}:${salt}:${ts}:${userId}:${email}`).digest('hex');
-  const fields = { resource_id: uuid, timestamp: ts, user_id: userId, email, user_scoped_resource_token: token, app: 'acme-shop', 'nav-data': 'nav123' };
-  const inputs = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${k}" value="${v}">`).join('');
-  return `<html><body><form method="post" action="${base}/sso/login">${inputs}<button id="go" type="submit">Open Anypoint API Gateway</button></form></body></html>`;
-}
+const ssoForm = (uuid: string, salt: string) => ssoFormPage(base, uuid, salt, { userId: 'user-42@heroku.com', email: 'ada@example.com' }, { app: 'acme-shop', 'nav-data': 'nav123' });
 
 it('signs in through the SSO form post and shows the add-on: name, plan and limit, state, steps, proxy URL, config vars, plans', async () => {
   const { uuid } = await stack.provision({ plan: 'basic', options: { upstream: upstream.url } });

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createHash } from 'node:crypto';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, ssoFormPage } from '../helpers/browser';
 import { callGateway, startStack, startUpstream, type Stack } from '../helpers/stack';
 
 /**
@@ -25,10 +25,7 @@ beforeAll(async () => {
   server = http.createServer(stack.app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -37,15 +34,7 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-function ssoForm(uuid: string, salt: string): string {
-  const ts = String(Math.floor(Date.now() / 1000));
-  const userId = 'user-7@heroku.com';
-  const email = 'grace@example.com';
-  const token = createHash('sha256').update(`${uuid}:${salt}:${ts}:${userId}:${email}`).digest('hex');
-  const fields = { resource_id: uuid, timestamp: ts, user_id: userId, email, user_scoped_resource_token: token };
-  const inputs = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${k}" value="${v}">`).join('');
-  return `<html><body><form method="post" action="${base}/sso/login">${inputs}<button id="go" type="submit">Open</button></form></body></html>`;
-}
+const ssoForm = (uuid: string, salt: string) => ssoFormPage(base, uuid, salt, { userId: 'user-7@heroku.com', email: 'grace@example.com' });
 
 it('shows the last hour: 100 calls, 40 refused by the rate limit, the plan limit at 60 on the chart, with a text alternative and no CSP refusal', async () => {
   const { uuid } = await stack.provision({ plan: 'test', appName: 'chart-shop', options: { upstream: upstream.url } });
