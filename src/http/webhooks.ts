@@ -1,8 +1,9 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../logger';
 import { isUuid } from '../domain/naming';
+import { safeEqual } from '../domain/sso';
 import { withEvent } from '../domain/progress';
 import type { AddonStore } from '../store/addons';
 import type { WebhookEvents } from '../store/webhook-events';
@@ -31,27 +32,10 @@ const eventSchema = z.looseObject({
     .optional(),
 });
 
-/** Equal in constant time (a length difference still costs one comparison). */
-export function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  if (a.length !== b.length) {
-    timingSafeEqual(b, b);
-    return false;
-  }
-  return timingSafeEqual(a, b);
-}
-
 /** Whether `signature` is the base64 HMAC-SHA256 of `raw` under `secret` (constant time). */
 export function signatureMatches(signature: unknown, secret: string, raw: Buffer): boolean {
   if (typeof signature !== 'string' || signature.length > 200) return false;
-  const expected = createHmac('sha256', secret).update(raw).digest();
-  const given = Buffer.from(signature.trim(), 'base64');
-  if (given.length !== expected.length) {
-    timingSafeEqual(expected, expected);
-    return false;
-  }
-  return timingSafeEqual(given, expected);
+  return safeEqual(signature.trim(), createHmac('sha256', secret).update(raw).digest('base64'));
 }
 
 export interface WebhookRouteDeps {
@@ -78,7 +62,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
       return;
     }
     const secrets = deps.box.openField<{ authorization: string; secret: string }>(uuid, 'webhookSecretsSealed', rec.webhookSecretsSealed);
-    const authorized = sameSecret(String(req.headers.authorization ?? ''), secrets.authorization);
+    const authorized = safeEqual(String(req.headers.authorization ?? ''), secrets.authorization);
     const signed = signatureMatches(req.headers['heroku-webhook-hmac-sha256'], secrets.secret, raw);
     if (!authorized || !signed) {
       req.log.warn({ addon: uuid, authorized, signed }, 'webhook refused: bad authorization or signature');

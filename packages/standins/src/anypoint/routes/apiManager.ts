@@ -119,17 +119,20 @@ function parseEndpoint(raw: unknown): ApiEndpoint {
   };
 }
 
+/** The API instance a `…/environments/{envId}/apis/{apiId}…` path names (org and environment checked), else 404. */
+export function findApiOf(ctx: Ctx, req: Request): ApiInstance {
+  const params = req.params as Record<string, string>;
+  requireOrg(ctx, params.orgId);
+  requireEnv(ctx, params.envId);
+  const api = /^\d+$/.test(params.apiId) ? ctx.state.apis.get(Number(params.apiId)) : undefined;
+  if (!api || api.environmentId !== params.envId) throw new HttpError(404, `API ${params.apiId} not found`);
+  return api;
+}
+
 export function registerApiManager(app: Express, ctx: Ctx): void {
   const { state } = ctx;
 
-  const findApi = (req: Request): ApiInstance => {
-    const params = req.params as Record<string, string>;
-    requireOrg(ctx, params.orgId);
-    requireEnv(ctx, params.envId);
-    const api = /^\d+$/.test(params.apiId) ? state.apis.get(Number(params.apiId)) : undefined;
-    if (!api || api.environmentId !== params.envId) throw new HttpError(404, `API ${params.apiId} not found`);
-    return api;
-  };
+  const findApi = (req: Request): ApiInstance => findApiOf(ctx, req);
 
   const findPolicy = (req: Request): ApiPolicy => {
     const api = findApi(req);

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Express, Request } from 'express';
 import { iso } from '../state';
-import { HttpError, intQuery, isObject, requireEnv, requireOrg, strQuery, type Ctx } from '../http';
+import { HttpError, intQuery, isObject, requireOrg, strQuery, type Ctx } from '../http';
 import type { ApiContract, ApiInstance, ClientApplication } from '../types';
+import { findApiOf } from './apiManager';
 
 const EX_APPS = '/exchange/api/v2/organizations/:orgId/applications';
 const APIM_CONTRACTS = '/apimanager/api/v1/organizations/:orgId/environments/:envId/apis/:apiId/contracts';
@@ -225,14 +226,7 @@ export function registerContracts(app: Express, ctx: Ctx): void {
   });
 
   // ── API Manager: contracts of an instance ────────────────────────────────────────────────
-  const findApi = (req: Request): ApiInstance => {
-    const params = req.params as Record<string, string>;
-    requireOrg(ctx, params.orgId);
-    requireEnv(ctx, params.envId);
-    const api = /^\d+$/.test(params.apiId) ? state.apis.get(Number(params.apiId)) : undefined;
-    if (!api || api.environmentId !== params.envId) throw new HttpError(404, `API ${params.apiId} not found`);
-    return api;
-  };
+  const findApi = (req: Request): ApiInstance => findApiOf(ctx, req);
 
   const findContract = (req: Request): ApiContract => {
     const api = findApi(req);
