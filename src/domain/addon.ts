@@ -195,14 +195,14 @@ export function pendingWork(rec: AddonRecord): PendingWork | null {
   // the old placement of a finished move goes first, then a move under way, then a new one
   if (rec.retired) return { workflow: 'retire' };
   // a follow-app run or a dashboard change cut short finishes before a move starts (the move waits
-  // for both; the console takes no change while a move is under way)
+  // for both; the console takes no change while a move is under way, so a change beside `next` can
+  // only be one that began in the instant before the move did: the move goes on, the change after)
   if (rec.runs?.['follow-app']) return { workflow: 'follow-app', key: 'resume' };
   if (rec.boundary?.change && !rec.next) return { workflow: 'policy', key: rec.boundary.change.id };
   if (rec.next || targetDrift(rec)) return { workflow: 'move', key: rec.plan };
   if (planDrift(rec)) return { workflow: 'plan-change', key: rec.plan };
   // a change of the app's hosts that no run has followed yet (its job lost)
   if (rec.resources.followReason) return { workflow: 'follow-app', key: 'resume' };
-  if (rec.boundary?.change) return { workflow: 'policy', key: rec.boundary.change.id };
   return null;
 }
 

@@ -362,8 +362,8 @@ export const POLICY: AddonWorkflow = {
  * One refused removal does not stop the others: every one is tried, then the first error is thrown
  * (the step is tried again, or its leftover recorded).
  */
-export const removeKeysAndPolicies: AddonStep = {
-  name: 'removeKeysAndPolicies',
+export const removeKeys: AddonStep = {
+  name: 'removeKeys',
   label: 'Removing the API keys',
   async run({ deps, rec }) {
     const apps = deps.anypoint.clientApps;

@@ -4,7 +4,7 @@ import { regionOf } from '../domain/regions';
 import { proxyAppNameFor } from '../domain/targets';
 import { isPermanent, isUpstreamError } from '../clients/errors';
 import { describeError, PermanentFailure } from '../engine';
-import { removeKeysAndPolicies } from './boundary';
+import { removeKeys } from './boundary';
 import { type AddonStep, made, platformFor } from './deps';
 import { removeWebhook } from './webhooks';
 
@@ -77,7 +77,7 @@ const deleteAsset: AddonStep = {
   },
 };
 
-export const TEARDOWN: readonly AddonStep[] = [removeWebhook, removeKeysAndPolicies, removeProxyApps, removeApiInstances, releaseGateway, deleteAsset];
+export const TEARDOWN: readonly AddonStep[] = [removeWebhook, removeKeys, removeProxyApps, removeApiInstances, releaseGateway, deleteAsset];
 
 /**
  * After a provisioning failed for good: Heroku's deprovision action, so the user does not wait 12
